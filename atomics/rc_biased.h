@@ -1,0 +1,182 @@
+/*
+ * atomics/rc_biased.h — biased reference counting (variant brc).
+ *
+ * Choi, Shull, Torrellas, "Biased Reference Counting" (PACT 2018), and PEP 703
+ * (free-threaded CPython 3.13+).  Most objects are only ever touched by the
+ * thread that created them, so that thread — the owner — counts its
+ * references in a plain field with plain loads and stores, and only other
+ * threads pay for atomic read-modify-writes on a second, shared field.
+ *
+ * Header (24 bytes; CPython 3.13t uses 32):
+ *
+ *   xob_tid         owner's thread id (runtime/tstate.c hands them out, never
+ *                   reused); 0 = no owner, the counts are merged.
+ *   xob_ref_local   the owner's count.  Written only by the owner, with
+ *                   relaxed atomic stores so that another thread may read it
+ *                   (immortality check, grt_refcnt) without a data race.
+ *                   UINT32_MAX marks an immortal object.
+ *   xob_ref_shared  everyone else's count, shifted left by 2, with a 2-bit
+ *                   state in the low bits: DEFAULT, QUEUED, MERGED.  It is a
+ *                   signed 30-bit count (it may go negative: a reference the
+ *                   owner counted locally can be dropped by another thread).
+ *   ob_gc_bits      collector flags (gc/), ob_flags, padding.
+ *   ob_type
+ *
+ * Overflow.  32-bit counts are enough because both saturate into
+ * immortality instead of wrapping, as CPython 3.12 does with its 32-bit
+ * counts: an owner whose local count would reach UINT32_MAX stores
+ * UINT32_MAX (immortal); a non-owner incref that takes the shared count to
+ * GRT_BRC_SHARED_SATURATED (2^28) or beyond leaves it pinned there, and every
+ * path treats a shared count at or above that mark as immortal (there are
+ * 2^28 counts of head-room below the 30-bit limit for increfs racing the pin).
+ * Such an object is leaked, never freed early.
+ *
+ * The protocol (why no object is freed twice or leaked).  The true count is
+ * local + shared.  Invariant Q: while an object is QUEUED, the queue holds one
+ * reference of its own, counted in that sum.
+ *
+ *  1. Owner incref/decref: plain update of local.  If local reaches 0 the owner
+ *     gives up ownership (_grt_brc_merge_zero_local): with shared == 0 and state
+ *     DEFAULT nobody else holds or ever held a reference, so it frees at once;
+ *     otherwise it stores tid = 0 and CASes the state to MERGED, and frees
+ *     only if the merged count is 0.  After that all updates use shared.  An
+ *     object cannot be QUEUED at this point: by Q its queue reference is in
+ *     local, so local > 0 until the merge.
+ *  2. Non-owner incref: atomic add to shared.
+ *  3. Non-owner decref (_grt_brc_decref_shared), one CAS loop:
+ *     - shared is exactly 0 (count 0, DEFAULT): the reference being dropped was
+ *       counted in local.  Instead of going negative, the word becomes QUEUED
+ *       with count 0 and the reference passes to the queue (Q).  Exactly one
+ *       thread wins this CAS, so an object is queued at most once.
+ *     - otherwise subtract 1 (the count may go negative while DEFAULT/QUEUED).
+ *       If the state is MERGED and the result is 0, this thread frees: MERGED
+ *       means local no longer counts, so shared is the whole count, and the
+ *       CAS that reached 0 is unique.
+ *  4. The queued object goes on its owner's merge queue (atomics/brc.c) and the
+ *     owner's eval breaker is set.  At its next safepoint the owner merges:
+ *     one CAS stores count = local + shared - 1 (the queue's reference) with
+ *     state MERGED, then tid = 0 and local = 0; it frees if that count is 0.
+ *     If the owner has exited (not found in the registry), the queueing thread
+ *     merges itself: an exited owner never writes local again, and the
+ *     registry lock that removed it orders its last write before our read.
+ *  5. A thread that exits first leaves the registry (so nobody queues to it
+ *     any more), then merges its whole queue as in 4.  Objects it still owns
+ *     keep its tid; as tids are never reused, nobody treats local as theirs
+ *     again, and their next non-owner decref to a zero shared count queues
+ *     them, finds no owner, and merges as in 4.
+ *
+ * Each path frees only after a unique transition (local 1->0 with shared 0 and
+ * no non-owner ever involved; the unique CAS to MERGED|0; the unique merge),
+ * so no object is freed twice; and every reference dropped is subtracted
+ * exactly once (locally, from shared, or by the merge for the queue's), so an
+ * object whose true count reaches 0 always meets one of those transitions.
+ */
+#ifndef GILRT_RC_BIASED_H
+#define GILRT_RC_BIASED_H
+
+typedef struct grt_object {
+    uint32_t xob_tid;               /* owner's thread id, 0 = merged/unowned */
+    uint32_t xob_ref_local;         /* owner's count, UINT32_MAX = immortal */
+    uint32_t xob_ref_shared;        /* (int30 count << 2) | state, atomic */
+    uint8_t  ob_gc_bits;            /* collector flags (gc/) */
+    uint8_t  ob_flags;
+    uint16_t ob_pad;
+    struct grt_type *ob_type;
+} grt_object;
+
+#define GRT_OBJECT_HEAD_SIZE 24
+#define GRT_RC_STRATEGY "biased"
+#define GRT_BRC_IMMORTAL_LOCAL UINT32_MAX
+#define GRT_BRC_SHIFT 2
+#define GRT_BRC_STATE_MASK 3u
+#define GRT_BRC_DEFAULT 0u
+#define GRT_BRC_QUEUED 2u
+#define GRT_BRC_MERGED 3u
+#define GRT_BRC_SHARED_SATURATED ((int32_t)1 << 28)
+
+/* The calling thread's id; 0 when it has no thread state.  initial-exec TLS:
+ * one %fs-relative load, no __tls_get_addr call from inlined code. */
+extern __thread uint32_t _grt_brc_self
+    __attribute__((tls_model("initial-exec")));
+
+static inline int32_t _grt_brc_count(uint32_t shared) { return (int32_t)shared >> GRT_BRC_SHIFT; }
+static inline uint32_t _grt_brc_word(int32_t count, uint32_t state)
+{
+    return ((uint32_t)count << GRT_BRC_SHIFT) | state;
+}
+
+void _grt_brc_incref_shared(grt_object *o);
+void _grt_brc_decref_shared(grt_object *o);
+void _grt_brc_merge_zero_local(grt_object *o);
+
+static inline int _grt_rc_is_immortal(const grt_object *o)
+{
+    return grt_atomic_load_32(&o->xob_ref_local) == GRT_BRC_IMMORTAL_LOCAL ||
+           _grt_brc_count(grt_atomic_load_32(&o->xob_ref_shared)) >= GRT_BRC_SHARED_SATURATED;
+}
+
+static inline void _grt_rc_incref(grt_object *o)
+{
+    uint32_t local = grt_atomic_load_32(&o->xob_ref_local);
+    if (local == GRT_BRC_IMMORTAL_LOCAL)
+        return;
+    if (grt_atomic_load_32(&o->xob_tid) == _grt_brc_self) {
+        /* owner: a plain load and store, no lock prefix */
+        grt_atomic_store_32(&o->xob_ref_local, local + 1);
+    } else {
+        _grt_brc_incref_shared(o);
+    }
+}
+
+static inline void _grt_rc_decref(grt_object *o)
+{
+    uint32_t local = grt_atomic_load_32(&o->xob_ref_local);
+    if (local == GRT_BRC_IMMORTAL_LOCAL)
+        return;
+    if (grt_atomic_load_32(&o->xob_tid) == _grt_brc_self) {
+        if (__builtin_expect(local == 0, 0))
+            _grt_fatal_negative_refcnt(o);
+        grt_atomic_store_32(&o->xob_ref_local, local - 1);
+        if (local == 1)
+            _grt_brc_merge_zero_local(o);
+    } else {
+        _grt_brc_decref_shared(o);
+    }
+}
+
+/* The true count: local + shared, read without stopping anyone (a snapshot;
+ * exact when no other thread is changing it). */
+static inline int64_t _grt_rc_refcnt(const grt_object *o)
+{
+    uint32_t local = grt_atomic_load_32(&o->xob_ref_local);
+    int32_t shared = _grt_brc_count(grt_atomic_load_32(&o->xob_ref_shared));
+    if (local == GRT_BRC_IMMORTAL_LOCAL || shared >= GRT_BRC_SHARED_SATURATED)
+        return (int64_t)1 << 62;
+    return (int64_t)local + shared;
+}
+
+static inline void _grt_rc_init_new(grt_object *o)
+{
+    o->xob_tid = _grt_brc_self;
+    o->xob_ref_local = 1;
+    o->xob_ref_shared = 0;
+    o->ob_gc_bits = 0;
+    o->ob_flags = 0;
+    o->ob_pad = 0;
+}
+
+static inline void _grt_rc_set_immortal(grt_object *o)
+{
+    grt_atomic_store_32(&o->xob_ref_local, GRT_BRC_IMMORTAL_LOCAL);
+}
+
+/* Only for an object nobody else can reach (the deallocator's resurrection
+ * protocol): this thread becomes the owner holding n references. */
+static inline void _grt_rc_set(grt_object *o, int64_t n)
+{
+    grt_atomic_store_32(&o->xob_tid, _grt_brc_self);
+    grt_atomic_store_32(&o->xob_ref_shared, 0);
+    grt_atomic_store_32(&o->xob_ref_local, (uint32_t)n);
+}
+
+#endif

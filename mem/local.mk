@@ -1,0 +1,2 @@
+# mem/: the object allocator.
+GRT_CORE_SOURCES += mem/mem_internal.h mem/mem.c

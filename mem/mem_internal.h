@@ -1,0 +1,29 @@
+/*
+ * mem/mem_internal.h — the allocator interface the rest of the library uses.
+ * Internal.  Every object and every container buffer comes from here.
+ */
+#ifndef GRT_MEM_INTERNAL_H
+#define GRT_MEM_INTERNAL_H
+
+#include <stddef.h>
+
+struct grt_tstate;
+
+/* Select the allocator by name (cfg->allocator; NULL = "obmalloc").  -1 with a
+ * ValueError listing the valid names for an unknown one. */
+int  _grt_mem_init(const grt_config *cfg);
+/* Release everything (arenas back to the OS).  No thread is attached but the caller. */
+void _grt_mem_fini(void);
+/* 16-byte aligned memory; NULL on failure (no error set: callers set
+ * MemoryError).  Callable from attached threads. */
+void *_grt_mem_alloc(size_t n);
+void *_grt_mem_realloc(void *p, size_t n);
+void  _grt_mem_free(void *p);
+/* Thread lifetime: a registering thread gets its heap; an exiting thread's
+ * pools are handed over (never leaked). */
+void _grt_mem_thread_init(struct grt_tstate *ts);
+void _grt_mem_thread_fini(struct grt_tstate *ts);
+/* In a fork child: only the forking thread survives. */
+void _grt_mem_fork_child(struct grt_tstate *ts);
+
+#endif

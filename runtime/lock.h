@@ -1,0 +1,63 @@
+/*
+ * runtime/lock.h — per-object locks for containers (CPython's critical
+ * sections).  Internal.
+ *
+ * In the GIL-off builds (atomic, brc) list, dict and instance operations take
+ * the object's 32-bit futex lock; operations on two objects take both in
+ * address order (grt_lock2), so no pair of threads can deadlock.  In gil the
+ * GIL already serialises them and in unsafe they deliberately do nothing —
+ * the locks compile away.
+ *
+ * Rules that keep locks from meeting the collector or each other:
+ *   - no decref, no safepoint, no call into user code (finalizers, hash/eq of
+ *     user types) while a lock is held: old values are collected and released
+ *     after unlocking;
+ *   - allocation under a lock is allowed (the allocator never collects).
+ *
+ * The lock (Drepper, "Futexes are tricky", mutex 2): 0 free, 1 locked, 2 locked
+ * with waiters.  Acquire is a CAS (seq_cst on x86-64, which orders the critical
+ * section after it); release is an exchange, which orders it before.
+ */
+#ifndef GRT_RUNTIME_LOCK_H
+#define GRT_RUNTIME_LOCK_H
+
+#include <stdint.h>
+
+typedef struct { uint32_t xv; } grt_lock;
+
+#ifdef GRT_FREE_THREADING
+void _grt_lock_slow(grt_lock *l);
+void _grt_unlock_wake(grt_lock *l);
+
+static inline void grt_lock_acquire(grt_lock *l)
+{
+    uint32_t expected = 0;
+    if (GRT_UNLIKELY(!grt_atomic_cas_32(&l->xv, &expected, 1)))
+        _grt_lock_slow(l);
+}
+
+static inline void grt_lock_release(grt_lock *l)
+{
+    if (GRT_UNLIKELY(grt_atomic_fas_32(&l->xv, 0) == 2))
+        _grt_unlock_wake(l);
+}
+#else
+static inline void grt_lock_acquire(grt_lock *l) { (void)l; }
+static inline void grt_lock_release(grt_lock *l) { (void)l; }
+#endif
+
+/* Lock two objects' locks in address order (a == b locks once). */
+static inline void grt_lock2_acquire(grt_lock *a, grt_lock *b)
+{
+    if (a == b) { grt_lock_acquire(a); return; }
+    if ((uintptr_t)a > (uintptr_t)b) { grt_lock *t = a; a = b; b = t; }
+    grt_lock_acquire(a);
+    grt_lock_acquire(b);
+}
+static inline void grt_lock2_release(grt_lock *a, grt_lock *b)
+{
+    grt_lock_release(a);
+    if (a != b) grt_lock_release(b);
+}
+
+#endif
