@@ -24,6 +24,7 @@
 #include "atomic.h"
 
 struct grt_type;
+struct grt_object;
 
 /* Out-of-line parts every strategy shares (runtime/object.c). */
 void _grt_dealloc(struct grt_object *o);                 /* count reached zero */

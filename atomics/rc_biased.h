@@ -93,6 +93,8 @@ typedef struct grt_object {
 #define GRT_BRC_QUEUED 2u
 #define GRT_BRC_MERGED 3u
 #define GRT_BRC_SHARED_SATURATED ((int32_t)1 << 28)
+/* Header of a statically allocated (hence immortal) object of type t. */
+#define GRT_OBJECT_HEAD_INIT(t) { .xob_tid = 0, .xob_ref_local = GRT_BRC_IMMORTAL_LOCAL, .ob_type = (t) }
 
 /* The calling thread's id; 0 when it has no thread state.  initial-exec TLS:
  * one %fs-relative load, no __tls_get_addr call from inlined code. */

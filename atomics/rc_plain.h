@@ -19,6 +19,8 @@ typedef struct grt_object {
 #define GRT_OBJECT_HEAD_SIZE 16
 #define GRT_IMMORTAL_REFCNT ((int64_t)1 << 62)
 #define GRT_RC_STRATEGY "plain"
+/* Header of a statically allocated (hence immortal) object of type t. */
+#define GRT_OBJECT_HEAD_INIT(t) { .ob_refcnt = GRT_IMMORTAL_REFCNT, .ob_type = (t) }
 
 static inline int _grt_rc_is_immortal(const grt_object *o)
 {

@@ -92,6 +92,14 @@ void _grt_breaker_clear(grt_tstate *ts, uint32_t bits);
 void _grt_breaker_set_all_locked(uint32_t bits);
 /* Run the safepoint's slow path for ts (attached). */
 void _grt_safepoint_slow(grt_tstate *ts);
+/* Register and attach the thread calling grt_init. */
+grt_tstate *_grt_tstate_register_main(void);
+/* Hand back an attached thread's runtime state and unregister it. */
+void _grt_tstate_exit(grt_tstate *ts);
+/* DETACHED -> ATTACHED, waiting while a pause keeps ts SUSPENDED. */
+void _grt_tstate_attach_state(grt_tstate *ts);
+/* Park ts (attached) until the world restarts (runtime/stw.c). */
+void _grt_stw_park(grt_tstate *ts);
 
 /* ---- the runtime --------------------------------------------------------------------- */
 typedef struct grt_runtime {
@@ -106,7 +114,8 @@ typedef struct grt_runtime {
     /* stop-the-world (runtime/stw.c) */
     pthread_mutex_t stw_mutex;          /* one pause at a time */
     uint32_t xstw_requested;            /* atomic: a pause is in progress */
-    grt_tstate *stw_requester;
+    grt_tstate *stw_requester;          /* atomic pointer: who stopped the world */
+    uint64_t stw_start_ns;
     int stw_countdown;                  /* attached threads not yet parked, under registry_lock */
     uint64_t stw_count, stw_last_ns, stw_max_ns, tts_last_ns, tts_max_ns;
     /* dead threads' counters, folded in at exit (under registry_lock) */
@@ -154,7 +163,9 @@ void _grt_brc_thread_init(grt_tstate *ts);
 void _grt_brc_thread_fini(grt_tstate *ts);  /* merge the whole queue */
 void _grt_brc_merge_queue(grt_tstate *ts);  /* at a safepoint */
 void _grt_brc_merge_all_queues(void);       /* world stopped: every queue */
+void _grt_brc_fork_child(grt_tstate *ts);   /* only ts survives */
 
+#include "types_internal.h"
 #include "../mem/mem_internal.h"
 #include "../gc/gc_internal.h"
 #include "../gil/gil_internal.h"

@@ -28,17 +28,17 @@ check_PROGRAMS += tests/unit-gil-tsan tests/unit-atomic-tsan tests/unit-brc-tsan
 TESTS += tests/unit-gil-tsan tests/unit-atomic-tsan tests/unit-brc-tsan
 tests_unit_gil_tsan_SOURCES = $(UNIT_TEST_SOURCES)
 tests_unit_gil_tsan_CPPFLAGS = $(GRT_CPPFLAGS) -DGRT_VARIANT_GIL=1
-tests_unit_gil_tsan_CFLAGS = $(AM_CFLAGS) $(TSAN_CFLAGS)
-tests_unit_gil_tsan_LDFLAGS = $(TSAN_LDFLAGS)
+tests_unit_gil_tsan_CFLAGS = $(AM_CFLAGS) $(TSAN_COMPILE_FLAGS)
+tests_unit_gil_tsan_LDFLAGS = $(TSAN_LINK_FLAGS)
 tests_unit_gil_tsan_LDADD = libgilrt-gil-tsan.la $(GRT_LIBS)
 tests_unit_atomic_tsan_SOURCES = $(UNIT_TEST_SOURCES)
 tests_unit_atomic_tsan_CPPFLAGS = $(GRT_CPPFLAGS) -DGRT_VARIANT_ATOMIC=1
-tests_unit_atomic_tsan_CFLAGS = $(AM_CFLAGS) $(TSAN_CFLAGS)
-tests_unit_atomic_tsan_LDFLAGS = $(TSAN_LDFLAGS)
+tests_unit_atomic_tsan_CFLAGS = $(AM_CFLAGS) $(TSAN_COMPILE_FLAGS)
+tests_unit_atomic_tsan_LDFLAGS = $(TSAN_LINK_FLAGS)
 tests_unit_atomic_tsan_LDADD = libgilrt-atomic-tsan.la $(GRT_LIBS)
 tests_unit_brc_tsan_SOURCES = $(UNIT_TEST_SOURCES)
 tests_unit_brc_tsan_CPPFLAGS = $(GRT_CPPFLAGS) -DGRT_VARIANT_BRC=1
-tests_unit_brc_tsan_CFLAGS = $(AM_CFLAGS) $(TSAN_CFLAGS)
-tests_unit_brc_tsan_LDFLAGS = $(TSAN_LDFLAGS)
+tests_unit_brc_tsan_CFLAGS = $(AM_CFLAGS) $(TSAN_COMPILE_FLAGS)
+tests_unit_brc_tsan_LDFLAGS = $(TSAN_LINK_FLAGS)
 tests_unit_brc_tsan_LDADD = libgilrt-brc-tsan.la $(GRT_LIBS)
 endif

@@ -1,0 +1,222 @@
+/*
+ * atomics/brc.c — biased reference counting's slow paths: non-owner updates,
+ * the merge queues, thread exit.  The protocol and its argument are in
+ * atomics/rc_biased.h; the step numbers below refer to it.
+ *
+ * Which list a queued object is on: its owner's tstate->brc.items, from the
+ * non-owner decref that queued it (step 3) until the owner's next safepoint
+ * (step 4), its exit (step 5), or a collection (merge of every queue with
+ * the world stopped).  brc_lock guards every queue and the question "is the
+ * owner still registered?": an owner leaves brc_live under it.
+ */
+#define GRT_BUILD_CORE 1
+#include "../runtime/internal.h"
+
+#ifdef GRT_VARIANT_BRC
+
+__thread uint32_t _grt_brc_self GRT_TLS_IE;
+
+static pthread_mutex_t brc_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void _grt_brc_incref_shared(grt_object *o)          /* step 2 */
+{
+    uint32_t old = grt_atomic_faa_32(&o->xob_ref_shared, 1u << GRT_BRC_SHIFT);
+    if (GRT_UNLIKELY(_grt_brc_count(old) + 1 >= GRT_BRC_SHARED_SATURATED)) {
+        /* pin the count: the object is immortal from now on */
+        uint32_t cur = grt_atomic_load_32(&o->xob_ref_shared);
+        while (_grt_brc_count(cur) != GRT_BRC_SHARED_SATURATED &&
+               !grt_atomic_cas_32(&o->xob_ref_shared, &cur,
+                                  _grt_brc_word(GRT_BRC_SHARED_SATURATED, cur & GRT_BRC_STATE_MASK)))
+            ;
+    }
+}
+
+/* Merge o's counts into shared, minus `extra`; the caller is the owner, or
+ * the owner is gone or parked.  Returns the merged count. */
+static int64_t brc_explicit_merge(grt_object *o, int32_t extra)
+{
+    uint32_t local = grt_atomic_load_32(&o->xob_ref_local);
+    uint32_t shared = grt_atomic_load_32(&o->xob_ref_shared);
+    int32_t count;
+    do {
+        if (_grt_brc_count(shared) >= GRT_BRC_SHARED_SATURATED)
+            return 1;                                 /* immortal: nothing to do */
+        count = (int32_t)local + _grt_brc_count(shared) + extra;
+    } while (!grt_atomic_cas_32(&o->xob_ref_shared, &shared, _grt_brc_word(count, GRT_BRC_MERGED)));
+    grt_atomic_store_32(&o->xob_ref_local, 0);
+    grt_atomic_store_32(&o->xob_tid, 0);
+    return count;
+}
+
+static void brc_merge_one_queued(grt_object *o)     /* step 4, the queue's reference */
+{
+    int64_t n = brc_explicit_merge(o, -1);
+    if (n == 0)
+        _grt_dealloc(o);
+    else if (GRT_UNLIKELY(n < 0))
+        _grt_fatal_negative_refcnt(o);
+}
+
+static grt_tstate *brc_find_owner_locked(uint32_t tid)
+{
+    for (grt_tstate *t = _grt_rt.threads; t; t = t->next)
+        if (t->tid == tid && t->brc.cap != SIZE_MAX)
+            return t;
+    return NULL;
+}
+
+/* Queue o to its owner (step 4); merge it here if the owner has exited. */
+static void brc_queue(grt_object *o)
+{
+    uint32_t tid = grt_atomic_load_32(&o->xob_tid);
+    pthread_mutex_lock(&brc_lock);
+    /* registry_lock is not needed to walk the list: a thread leaves it only
+     * after leaving brc (cap = SIZE_MAX under brc_lock, see thread_fini), and
+     * joins it before it can own anything. */
+    pthread_mutex_lock(&_grt_rt.registry_lock);
+    grt_tstate *owner = tid ? brc_find_owner_locked(tid) : NULL;
+    pthread_mutex_unlock(&_grt_rt.registry_lock);
+    if (owner) {
+        grt_brc_queue *q = &owner->brc;
+        if (q->n == q->cap) {
+            size_t cap = q->cap ? q->cap * 2 : 64;
+            grt_object **items = realloc(q->items, cap * sizeof *items);
+            if (!items)
+                _grt_fatal("brc: out of memory growing the merge queue of thread %u", tid);
+            q->items = items;
+            q->cap = cap;
+        }
+        q->items[q->n++] = o;
+        _grt_breaker_set(owner, GRT_BREAK_BRC_MERGE);
+        pthread_mutex_unlock(&brc_lock);
+        return;
+    }
+    pthread_mutex_unlock(&brc_lock);
+    brc_merge_one_queued(o);                          /* owner gone: merge here */
+}
+
+void _grt_brc_decref_shared(grt_object *o)          /* step 3 */
+{
+    uint32_t shared = grt_atomic_load_32(&o->xob_ref_shared);
+    uint32_t desired;
+    int queue;
+    do {
+        if (_grt_brc_count(shared) >= GRT_BRC_SHARED_SATURATED)
+            return;                                   /* immortal */
+        queue = (shared == 0);
+        desired = queue ? _grt_brc_word(0, GRT_BRC_QUEUED)
+                        : shared - (1u << GRT_BRC_SHIFT);
+    } while (!grt_atomic_cas_32(&o->xob_ref_shared, &shared, desired));
+    if (queue) {
+        brc_queue(o);
+    } else if ((desired & GRT_BRC_STATE_MASK) == GRT_BRC_MERGED) {
+        if (desired == _grt_brc_word(0, GRT_BRC_MERGED))
+            _grt_dealloc(o);
+        else if (_grt_brc_count(desired) < 0)
+            _grt_fatal_negative_refcnt(o);
+    }
+}
+
+void _grt_brc_merge_zero_local(grt_object *o)       /* step 1 */
+{
+    /* acquire: if shared is 0 we free, after every non-owner's release CAS */
+    uint32_t shared = grt_atomic_load_32_acq(&o->xob_ref_shared);
+    if (shared == 0) {
+        _grt_dealloc(o);
+        return;
+    }
+    grt_atomic_store_32(&o->xob_tid, 0);
+    uint32_t desired;
+    do {
+        if (_grt_brc_count(shared) >= GRT_BRC_SHARED_SATURATED)
+            return;
+        desired = (shared & ~GRT_BRC_STATE_MASK) | GRT_BRC_MERGED;
+    } while (!grt_atomic_cas_32(&o->xob_ref_shared, &shared, desired));
+    if (desired == _grt_brc_word(0, GRT_BRC_MERGED))
+        _grt_dealloc(o);
+}
+
+/* Take ts's queue (under brc_lock) and merge it; merging may free objects,
+ * which may queue more: loop until empty. */
+static void brc_drain(grt_tstate *ts)
+{
+    for (;;) {
+        pthread_mutex_lock(&brc_lock);
+        grt_object **items = ts->brc.items;
+        size_t n = ts->brc.n;
+        ts->brc.items = NULL;
+        ts->brc.n = 0;
+        if (ts->brc.cap != SIZE_MAX)
+            ts->brc.cap = 0;
+        pthread_mutex_unlock(&brc_lock);
+        if (n == 0) {
+            free(items);
+            return;
+        }
+        for (size_t i = 0; i < n; i++)
+            brc_merge_one_queued(items[i]);
+        free(items);
+    }
+}
+
+void _grt_brc_merge_queue(grt_tstate *ts) { brc_drain(ts); }
+
+void _grt_brc_merge_all_queues(void)
+{
+    GRT_ASSERT(_grt_world_is_stopped());
+    /* the world is stopped: no thread joins or leaves the registry now */
+    pthread_mutex_lock(&_grt_rt.registry_lock);
+    grt_tstate *list[1024];
+    size_t n = 0;
+    for (grt_tstate *t = _grt_rt.threads; t && n < 1024; t = t->next)
+        list[n++] = t;
+    pthread_mutex_unlock(&_grt_rt.registry_lock);
+    for (size_t i = 0; i < n; i++)
+        brc_drain(list[i]);
+}
+
+void _grt_brc_thread_init(grt_tstate *ts)
+{
+    pthread_mutex_init(&ts->brc.lock, NULL);
+    _grt_brc_self = ts->tid;
+}
+
+void _grt_brc_thread_fini(grt_tstate *ts)           /* step 5 */
+{
+    pthread_mutex_lock(&brc_lock);
+    grt_object **items = ts->brc.items;
+    size_t n = ts->brc.n;
+    ts->brc.items = NULL;
+    ts->brc.n = 0;
+    ts->brc.cap = SIZE_MAX;                          /* gone: brc_find_owner skips it */
+    pthread_mutex_unlock(&brc_lock);
+    for (size_t i = 0; i < n; i++)
+        brc_merge_one_queued(items[i]);
+    free(items);
+    _grt_brc_self = 0;
+}
+
+void _grt_brc_fork_child(grt_tstate *ts)
+{
+    pthread_mutex_init(&brc_lock, NULL);
+    /* Objects queued to threads that do not exist in the child: merge them
+     * here (their owners will never run again). */
+    for (grt_tstate *t = _grt_rt.threads; t; t = t->next) {
+        if (t == ts || t->brc.cap == SIZE_MAX)
+            continue;
+        t->brc.cap = SIZE_MAX;
+        for (size_t i = 0; i < t->brc.n; i++)
+            brc_merge_one_queued(t->brc.items[i]);
+        t->brc.n = 0;
+    }
+}
+
+#else /* not brc: nothing is ever queued */
+
+void _grt_brc_thread_init(grt_tstate *ts) { (void)ts; }
+void _grt_brc_thread_fini(grt_tstate *ts) { (void)ts; }
+void _grt_brc_merge_queue(grt_tstate *ts) { (void)ts; }
+void _grt_brc_merge_all_queues(void) {}
+void _grt_brc_fork_child(grt_tstate *ts) { (void)ts; }
+
+#endif

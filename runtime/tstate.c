@@ -1,0 +1,350 @@
+/*
+ * runtime/tstate.c — the thread registry, attach/detach, safepoints.
+ *
+ * A thread's life: grt_attach registers it (new id, allocator heap,
+ * collector data, brc queue) and attaches it; grt_detach /
+ * GRT_BEGIN_ALLOW_THREADS leave it registered but unable to touch objects;
+ * grt_thread_exit hands everything back and unregisters it.
+ *
+ * Attaching is a CAS DETACHED -> ATTACHED on the thread's own state word.  A
+ * stop-the-world requester (runtime/stw.c) CASes detached threads to
+ * SUSPENDED, so that CAS fails and the thread waits on registry_cond until the
+ * world restarts.  With a GIL active the GIL is taken first: then nobody else
+ * runs, and the state word only records what the thread is doing.
+ */
+#define GRT_BUILD_CORE 1
+#include "internal.h"
+#include <errno.h>
+#include <time.h>
+#include <unistd.h>
+
+__thread grt_tstate *_grt_tstate_current GRT_TLS_IE;
+
+uint64_t _grt_now_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+grt_tstate *_grt_tstate_require(const char *what)
+{
+    grt_tstate *ts = _grt_tstate_current;
+    if (GRT_UNLIKELY(!ts || grt_atomic_load_32(&ts->xstate) != GRT_TS_ATTACHED))
+        _grt_fatal("%s called from a thread that is not attached to the runtime "
+                   "(call grt_attach first, or GRT_END_ALLOW_THREADS after a blocking call)", what);
+    return ts;
+}
+
+void _grt_breaker_set(grt_tstate *ts, uint32_t bits) { grt_atomic_or_32(&ts->xbreaker, bits); }
+void _grt_breaker_clear(grt_tstate *ts, uint32_t bits) { grt_atomic_and_32(&ts->xbreaker, ~bits); }
+
+void _grt_breaker_set_all_locked(uint32_t bits)
+{
+    for (grt_tstate *t = _grt_rt.threads; t; t = t->next)
+        _grt_breaker_set(t, bits);
+}
+
+/* ---- registration ----------------------------------------------------------------- */
+
+static grt_tstate *tstate_register(void)
+{
+    grt_tstate *ts = calloc(1, sizeof *ts);
+    if (!ts)
+        return grt_err_set(GRT_ERR_MEMORY, "grt_attach: out of memory for a thread state");
+    ts->thread = pthread_self();
+    ts->xstate = GRT_TS_DETACHED;
+    pthread_mutex_lock(&_grt_rt.registry_lock);
+    ts->tid = ++_grt_rt.next_tid;           /* never reused: see atomics/rc_biased.h */
+    ts->next = _grt_rt.threads;
+    if (ts->next) ts->next->prev = ts;
+    _grt_rt.threads = ts;
+    _grt_rt.nthreads++;
+    pthread_mutex_unlock(&_grt_rt.registry_lock);
+    _grt_tstate_current = ts;
+    _grt_mem_thread_init(ts);
+    _grt_gc_thread_init(ts);
+    _grt_brc_thread_init(ts);
+    return ts;
+}
+
+static void tstate_unregister(grt_tstate *ts)
+{
+    pthread_mutex_lock(&_grt_rt.registry_lock);
+    if (ts->prev) ts->prev->next = ts->next; else _grt_rt.threads = ts->next;
+    if (ts->next) ts->next->prev = ts->prev;
+    _grt_rt.nthreads--;
+    _grt_rt.dead_allocated += grt_atomic_load_64(&ts->xobjects_allocated);
+    _grt_rt.dead_freed += grt_atomic_load_64(&ts->xobjects_freed);
+    /* a stop-the-world requester may be waiting for this thread */
+    pthread_cond_broadcast(&_grt_rt.registry_cond);
+    pthread_mutex_unlock(&_grt_rt.registry_lock);
+    pthread_mutex_destroy(&ts->brc.lock);
+    free(ts->brc.items);
+    free(ts);
+    _grt_tstate_current = NULL;
+}
+
+/* ---- attach / detach ----------------------------------------------------------------- */
+
+void _grt_tstate_attach_state(grt_tstate *ts)
+{
+    for (;;) {
+        uint32_t expected = GRT_TS_DETACHED;
+        if (grt_atomic_cas_32(&ts->xstate, &expected, GRT_TS_ATTACHED))
+            return;
+        /* SUSPENDED by a stop-the-world requester: wait for the restart. */
+        GRT_ASSERT(expected == GRT_TS_SUSPENDED);
+        pthread_mutex_lock(&_grt_rt.registry_lock);
+        while (grt_atomic_load_32(&ts->xstate) == GRT_TS_SUSPENDED)
+            pthread_cond_wait(&_grt_rt.registry_cond, &_grt_rt.registry_lock);
+        pthread_mutex_unlock(&_grt_rt.registry_lock);
+    }
+}
+
+static void tstate_attach(grt_tstate *ts)
+{
+    _grt_gil_acquire(ts);
+    _grt_tstate_attach_state(ts);
+}
+
+static void tstate_detach(grt_tstate *ts)
+{
+    uint32_t expected = GRT_TS_ATTACHED;
+    if (!grt_atomic_cas_32(&ts->xstate, &expected, GRT_TS_DETACHED))
+        _grt_fatal("thread state %u: detach from state %u", ts->tid, expected);
+    if (grt_atomic_load_32(&_grt_rt.xstw_requested)) {
+        /* the requester counts detached threads as stopped: let it re-scan */
+        pthread_mutex_lock(&_grt_rt.registry_lock);
+        pthread_cond_broadcast(&_grt_rt.registry_cond);
+        pthread_mutex_unlock(&_grt_rt.registry_lock);
+    }
+    _grt_gil_release(ts);
+}
+
+int grt_attach(void)
+{
+    if (!_grt_rt.initialized) {
+        grt_err_set(GRT_ERR_STATE, "grt_attach: the runtime is not initialised (call grt_init first)");
+        return -1;
+    }
+    grt_tstate *ts = _grt_tstate_current;
+    if (ts && grt_atomic_load_32(&ts->xstate) == GRT_TS_ATTACHED) {
+        grt_err_set(GRT_ERR_STATE, "grt_attach: this thread is already attached");
+        return -1;
+    }
+    if (!ts && !(ts = tstate_register()))
+        return -1;
+    tstate_attach(ts);
+    return 0;
+}
+
+void grt_attach_blocking(void)
+{
+    grt_tstate *ts = _grt_tstate_current;
+    if (!ts)
+        _grt_fatal("GRT_END_ALLOW_THREADS / grt_attach_blocking on a thread that is not registered");
+    if (grt_atomic_load_32(&ts->xstate) == GRT_TS_ATTACHED)
+        _grt_fatal("GRT_END_ALLOW_THREADS on a thread that is already attached");
+    tstate_attach(ts);
+}
+
+void grt_detach(void)
+{
+    grt_tstate *ts = _grt_tstate_require("grt_detach");
+    tstate_detach(ts);
+}
+
+int grt_is_attached(void)
+{
+    grt_tstate *ts = _grt_tstate_current;
+    return ts && grt_atomic_load_32(&ts->xstate) == GRT_TS_ATTACHED;
+}
+
+uint32_t grt_thread_id(void)
+{
+    grt_tstate *ts = _grt_tstate_current;
+    return ts ? ts->tid : 0;
+}
+
+int grt_thread_count(void)
+{
+    pthread_mutex_lock(&_grt_rt.registry_lock);
+    int n = _grt_rt.nthreads;
+    pthread_mutex_unlock(&_grt_rt.registry_lock);
+    return n;
+}
+
+/* Hand the thread's runtime state back; `ts` must be attached.  Used by
+ * grt_thread_exit and grt_fini. */
+void _grt_tstate_exit(grt_tstate *ts)
+{
+    _grt_brc_thread_fini(ts);        /* nobody queues to us any more; merge ours */
+    _grt_gc_thread_fini(ts);
+    _grt_mem_thread_fini(ts);
+    tstate_detach(ts);
+    tstate_unregister(ts);
+}
+
+void grt_thread_exit(void)
+{
+    grt_tstate *ts = _grt_tstate_current;
+    if (!ts)
+        return;                      /* never registered: nothing to hand back */
+    if (ts == _grt_rt.main_thread)
+        _grt_fatal("grt_thread_exit called on the thread that ran grt_init (use grt_fini)");
+    if (grt_atomic_load_32(&ts->xstate) != GRT_TS_ATTACHED)
+        tstate_attach(ts);           /* merging and handing over touch objects */
+    _grt_tstate_exit(ts);
+}
+
+/* ---- safepoints ---------------------------------------------------------------------- */
+
+void grt_safepoint(void)
+{
+    grt_tstate *ts = _grt_tstate_current;
+    if (GRT_UNLIKELY(!ts || grt_atomic_load_32(&ts->xstate) != GRT_TS_ATTACHED))
+        _grt_tstate_require("grt_safepoint");
+    if (GRT_UNLIKELY(grt_atomic_load_32(&ts->xbreaker) != 0))
+        _grt_safepoint_slow(ts);
+}
+
+void _grt_safepoint_slow(grt_tstate *ts)
+{
+    uint32_t bits = grt_atomic_load_32(&ts->xbreaker);
+    if (bits & GRT_BREAK_STW) {
+        _grt_breaker_clear(ts, GRT_BREAK_STW);
+        _grt_stw_park(ts);
+    }
+    if (bits & GRT_BREAK_BRC_MERGE) {
+        _grt_breaker_clear(ts, GRT_BREAK_BRC_MERGE);
+        _grt_brc_merge_queue(ts);
+    }
+    if (bits & GRT_BREAK_GC) {
+        _grt_breaker_clear(ts, GRT_BREAK_GC);
+        _grt_gc_on_safepoint(ts);
+    }
+    if (bits & (GRT_BREAK_GIL_DROP | GRT_BREAK_GIL_TICK))
+        _grt_gil_on_safepoint(ts);
+}
+
+/* ---- threads started by the runtime --------------------------------------------------- */
+
+typedef struct { void *(*fn)(void *); void *arg; } thread_start_arg;
+
+static void *thread_trampoline(void *p)
+{
+    thread_start_arg a = *(thread_start_arg *)p;
+    free(p);
+    if (grt_attach() != 0)
+        _grt_fatal("grt_thread_start: the new thread could not attach: %s", grt_err_message());
+    void *r = a.fn(a.arg);
+    grt_thread_exit();
+    return r;
+}
+
+int grt_thread_start(pthread_t *thr, void *(*fn)(void *), void *arg)
+{
+    if (!thr || !fn) {
+        grt_err_set(GRT_ERR_TYPE, "grt_thread_start: argument '%s' is NULL", thr ? "fn" : "thr");
+        return EINVAL;
+    }
+    thread_start_arg *a = malloc(sizeof *a);
+    if (!a) {
+        grt_err_set(GRT_ERR_MEMORY, "grt_thread_start: out of memory");
+        return ENOMEM;
+    }
+    a->fn = fn;
+    a->arg = arg;
+    int rc = pthread_create(thr, NULL, thread_trampoline, a);
+    if (rc != 0) {
+        free(a);
+        grt_err_set(GRT_ERR_RUNTIME, "grt_thread_start: pthread_create failed: %s", strerror(rc));
+    }
+    return rc;
+}
+
+/* ---- counters ------------------------------------------------------------------------ */
+
+grt_object_counts grt_object_counts_get(void)
+{
+    grt_object_counts c;
+    pthread_mutex_lock(&_grt_rt.registry_lock);
+    c.allocated = _grt_rt.dead_allocated;
+    c.freed = _grt_rt.dead_freed;
+    for (grt_tstate *t = _grt_rt.threads; t; t = t->next) {
+        c.allocated += grt_atomic_load_64(&t->xobjects_allocated);
+        c.freed += grt_atomic_load_64(&t->xobjects_freed);
+    }
+    pthread_mutex_unlock(&_grt_rt.registry_lock);
+    return c;
+}
+
+/* ---- registration of the main thread and fork ------------------------------------------ */
+
+grt_tstate *_grt_tstate_register_main(void)
+{
+    grt_tstate *ts = tstate_register();
+    if (ts) {
+        _grt_rt.main_thread = ts;
+        tstate_attach(ts);
+    }
+    return ts;
+}
+
+void grt_fork_prepare(void)
+{
+    _grt_tstate_require("grt_fork_prepare");
+    _grt_stop_the_world();
+    pthread_mutex_lock(&_grt_rt.registry_lock);
+}
+
+void grt_fork_parent(void)
+{
+    pthread_mutex_unlock(&_grt_rt.registry_lock);
+    _grt_start_the_world();
+}
+
+void grt_fork_child(void)
+{
+    grt_tstate *ts = _grt_tstate_current;
+    /* Only this thread survives.  Fresh locks (the old ones may be held by
+     * threads that no longer exist), and the others' states are dropped. */
+    pthread_mutex_init(&_grt_rt.registry_lock, NULL);
+    pthread_cond_init(&_grt_rt.registry_cond, NULL);
+    pthread_mutex_init(&_grt_rt.stw_mutex, NULL);
+    /* The hooks run while the other (dead) threads' states are still on the
+     * registry list, so they can adopt what those threads owned. */
+    grt_atomic_store_32(&_grt_rt.xstw_requested, 0);
+    _grt_rt.stw_requester = NULL;
+    _grt_brc_fork_child(ts);
+    _grt_mem_fork_child(ts);
+    _grt_gc_fork_child(ts);
+    _grt_gil_fork_child(ts);
+    grt_tstate *t = _grt_rt.threads;
+    while (t) {
+        grt_tstate *next = t->next;
+        if (t != ts) {
+            _grt_rt.dead_allocated += t->xobjects_allocated;
+            _grt_rt.dead_freed += t->xobjects_freed;
+            free(t->brc.items);
+            free(t);
+        }
+        t = next;
+    }
+    ts->next = ts->prev = NULL;
+    _grt_rt.threads = ts;
+    _grt_rt.nthreads = 1;
+    _grt_rt.main_thread = ts;
+}
+
+pid_t grt_fork(void)
+{
+    grt_fork_prepare();
+    pid_t pid = fork();
+    if (pid == 0)
+        grt_fork_child();
+    else
+        grt_fork_parent();
+    return pid;
+}
