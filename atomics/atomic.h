@@ -95,9 +95,29 @@ GRT_ATOMIC_ALWAYS_INLINE void grt_atomic_fence_rel(void) { ck_pr_fence_release()
 GRT_ATOMIC_ALWAYS_INLINE void grt_atomic_fence(void)     { ck_pr_fence_memory(); }
 #endif
 
-/* Read-modify-write: ck_pr in every build (with CK_USE_CC_BUILTINS=1 under
- * TSan they are __sync builtins, which TSan models as seq_cst).  All are full
- * barriers on x86-64. */
+/* Read-modify-write, all sequentially consistent (lock-prefixed on x86-64).
+ * TSan builds use __atomic builtins here too: with CK_USE_CC_BUILTINS=1 CK
+ * still emulates fas and a few others as a volatile load plus a CAS loop,
+ * and TSan reports that load as a plain read racing with the CAS. */
+#ifdef GRT_TSAN
+#  define GRT__SC __ATOMIC_SEQ_CST
+GRT_ATOMIC_ALWAYS_INLINE uint64_t grt_atomic_faa_64(uint64_t *p, uint64_t d) { return __atomic_fetch_add(p, d, GRT__SC); }
+GRT_ATOMIC_ALWAYS_INLINE uint32_t grt_atomic_faa_32(uint32_t *p, uint32_t d) { return __atomic_fetch_add(p, d, GRT__SC); }
+GRT_ATOMIC_ALWAYS_INLINE void grt_atomic_inc_64(uint64_t *p) { __atomic_fetch_add(p, 1, GRT__SC); }
+GRT_ATOMIC_ALWAYS_INLINE void grt_atomic_add_64(uint64_t *p, uint64_t d) { __atomic_fetch_add(p, d, GRT__SC); }
+GRT_ATOMIC_ALWAYS_INLINE void grt_atomic_add_32(uint32_t *p, uint32_t d) { __atomic_fetch_add(p, d, GRT__SC); }
+GRT_ATOMIC_ALWAYS_INLINE void grt_atomic_or_32(uint32_t *p, uint32_t m) { __atomic_fetch_or(p, m, GRT__SC); }
+GRT_ATOMIC_ALWAYS_INLINE void grt_atomic_and_32(uint32_t *p, uint32_t m) { __atomic_fetch_and(p, m, GRT__SC); }
+GRT_ATOMIC_ALWAYS_INLINE uint32_t grt_atomic_fas_32(uint32_t *p, uint32_t v) { return __atomic_exchange_n(p, v, GRT__SC); }
+GRT_ATOMIC_ALWAYS_INLINE void *grt_atomic_fas_ptr(void *p, void *v) { return __atomic_exchange_n((void **)p, v, GRT__SC); }
+GRT_ATOMIC_ALWAYS_INLINE int grt_atomic_cas_32(uint32_t *p, uint32_t *expected, uint32_t desired)
+{ return __atomic_compare_exchange_n(p, expected, desired, 0, GRT__SC, GRT__SC); }
+GRT_ATOMIC_ALWAYS_INLINE int grt_atomic_cas_64(uint64_t *p, uint64_t *expected, uint64_t desired)
+{ return __atomic_compare_exchange_n(p, expected, desired, 0, GRT__SC, GRT__SC); }
+GRT_ATOMIC_ALWAYS_INLINE int grt_atomic_cas_ptr(void *p, void *expected_v, void *desired)
+{ return __atomic_compare_exchange_n((void **)p, &expected_v, desired, 0, GRT__SC, GRT__SC); }
+#  undef GRT__SC
+#else
 GRT_ATOMIC_ALWAYS_INLINE uint64_t grt_atomic_faa_64(uint64_t *p, uint64_t d) { return ck_pr_faa_64(p, d); }
 GRT_ATOMIC_ALWAYS_INLINE uint32_t grt_atomic_faa_32(uint32_t *p, uint32_t d) { return ck_pr_faa_32(p, d); }
 GRT_ATOMIC_ALWAYS_INLINE void grt_atomic_inc_64(uint64_t *p) { ck_pr_inc_64(p); }
@@ -114,6 +134,7 @@ GRT_ATOMIC_ALWAYS_INLINE int grt_atomic_cas_64(uint64_t *p, uint64_t *expected, 
 { return ck_pr_cas_64_value(p, *expected, desired, expected); }
 GRT_ATOMIC_ALWAYS_INLINE int grt_atomic_cas_ptr(void *p, void *expected_v, void *desired)
 { return ck_pr_cas_ptr(p, expected_v, desired); }
+#endif
 GRT_ATOMIC_ALWAYS_INLINE void grt_atomic_pause(void) { ck_pr_stall(); }
 
 #endif /* GILRT_ATOMIC_H */

@@ -57,7 +57,8 @@ static int stw_scan_locked(grt_tstate *self)
         if (t == self)
             continue;
         for (;;) {
-            uint32_t s = grt_atomic_load_32(&t->xstate);
+            /* acquire: a thread's last writes before it parked happen before ours */
+            uint32_t s = grt_atomic_load_32_acq(&t->xstate);
             if (s == GRT_TS_ATTACHED) {
                 _grt_breaker_set(t, GRT_BREAK_STW);
                 running++;
@@ -122,7 +123,8 @@ void _grt_start_the_world(void)
     pthread_mutex_lock(&_grt_rt.registry_lock);
     for (grt_tstate *t = _grt_rt.threads; t; t = t->next)
         if (t != self && grt_atomic_load_32(&t->xstate) == GRT_TS_SUSPENDED)
-            grt_atomic_store_32(&t->xstate, GRT_TS_DETACHED);
+            /* release: what the pause wrote happens before their re-attach CAS */
+            grt_atomic_store_32_rel(&t->xstate, GRT_TS_DETACHED);
     grt_atomic_store_ptr((void **)&_grt_rt.stw_requester, NULL);
     grt_atomic_store_32(&_grt_rt.xstw_requested, 0);
     pthread_cond_broadcast(&_grt_rt.registry_cond);

@@ -47,14 +47,31 @@ void _grt_breaker_set_all_locked(uint32_t bits)
 
 /* ---- registration ----------------------------------------------------------------- */
 
+/* A thread that ends without grt_thread_exit would stay registered forever
+ * (and, if it died attached, hold every stop-the-world pause up): a pthread
+ * key destructor runs grt_thread_exit for it. */
+static pthread_key_t tstate_key;
+static pthread_once_t tstate_key_once = PTHREAD_ONCE_INIT;
+
+static void tstate_key_destructor(void *p)
+{
+    (void)p;
+    if (_grt_tstate_current && _grt_rt.initialized && _grt_tstate_current != _grt_rt.main_thread)
+        grt_thread_exit();
+}
+
+static void tstate_key_create(void) { pthread_key_create(&tstate_key, tstate_key_destructor); }
+
 static grt_tstate *tstate_register(void)
 {
     grt_tstate *ts = calloc(1, sizeof *ts);
     if (!ts)
         return grt_err_set(GRT_ERR_MEMORY, "grt_attach: out of memory for a thread state");
     ts->thread = pthread_self();
-    ts->xstate = GRT_TS_DETACHED;
     pthread_mutex_lock(&_grt_rt.registry_lock);
+    /* A thread that registers during a pause starts SUSPENDED: the restart
+     * (under this lock) releases it with the others. */
+    ts->xstate = grt_atomic_load_32(&_grt_rt.xstw_requested) ? GRT_TS_SUSPENDED : GRT_TS_DETACHED;
     ts->tid = ++_grt_rt.next_tid;           /* never reused: see atomics/rc_biased.h */
     ts->next = _grt_rt.threads;
     if (ts->next) ts->next->prev = ts;
@@ -62,6 +79,8 @@ static grt_tstate *tstate_register(void)
     _grt_rt.nthreads++;
     pthread_mutex_unlock(&_grt_rt.registry_lock);
     _grt_tstate_current = ts;
+    pthread_once(&tstate_key_once, tstate_key_create);
+    pthread_setspecific(tstate_key, ts);
     _grt_mem_thread_init(ts);
     _grt_gc_thread_init(ts);
     _grt_brc_thread_init(ts);
@@ -83,6 +102,7 @@ static void tstate_unregister(grt_tstate *ts)
     free(ts->brc.items);
     free(ts);
     _grt_tstate_current = NULL;
+    pthread_setspecific(tstate_key, NULL);
 }
 
 /* ---- attach / detach ----------------------------------------------------------------- */
@@ -318,6 +338,7 @@ void grt_fork_child(void)
     grt_atomic_store_32(&_grt_rt.xstw_requested, 0);
     _grt_rt.stw_requester = NULL;
     _grt_brc_fork_child(ts);
+    _grt_str_fork_child();
     _grt_mem_fork_child(ts);
     _grt_gc_fork_child(ts);
     _grt_gil_fork_child(ts);

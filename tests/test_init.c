@@ -50,25 +50,58 @@ TEST(variant_name_and_header_size)
     T_EQ(grt_object_header_size(), GRT_OBJECT_HEAD_SIZE);
 }
 
-static void *attach_and_stay(void *arg)
+#include <semaphore.h>
+static sem_t registered, may_exit;
+
+static void *attach_and_wait(void *arg)
 {
     grt_attach();
-    grt_detach();                       /* registered, detached, never exits */
+    sem_post(&registered);
+    GRT_BEGIN_ALLOW_THREADS
+    sem_wait(&may_exit);                /* registered and detached meanwhile */
+    GRT_END_ALLOW_THREADS;
+    grt_thread_exit();
     return arg;
 }
 
 TEST_NOINIT(fini_with_a_registered_thread_fails_cleanly)
 {
     T_EQ(grt_init(NULL), 0);
+    sem_init(&registered, 0, 0);
+    sem_init(&may_exit, 0, 0);
     pthread_t t;
-    pthread_create(&t, NULL, attach_and_stay, NULL);
+    pthread_create(&t, NULL, attach_and_wait, NULL);
     GRT_BEGIN_ALLOW_THREADS
-    pthread_join(t, NULL);
+    sem_wait(&registered);
     GRT_END_ALLOW_THREADS;
     T_EQ(grt_thread_count(), 2);
     T_EQ(grt_fini(), -1);
     T_ERR(GRT_ERR_RUNTIME, "1 other thread is still registered");
     T_TRUE(grt_is_initialized());
+    sem_post(&may_exit);
+    GRT_BEGIN_ALLOW_THREADS
+    pthread_join(t, NULL);
+    GRT_END_ALLOW_THREADS;
+    T_EQ(grt_thread_count(), 1);
+    T_EQ(grt_fini(), 0);                /* now it succeeds */
+}
+
+static void *attach_and_forget(void *arg)
+{
+    grt_attach();                       /* ends without grt_thread_exit */
+    return arg;
+}
+
+TEST_NOINIT(a_thread_that_forgets_to_exit_is_unregistered_at_its_end)
+{
+    T_EQ(grt_init(NULL), 0);
+    pthread_t t;
+    pthread_create(&t, NULL, attach_and_forget, NULL);
+    GRT_BEGIN_ALLOW_THREADS
+    pthread_join(t, NULL);
+    GRT_END_ALLOW_THREADS;
+    T_EQ(grt_thread_count(), 1);
+    T_EQ(grt_fini(), 0);
 }
 
 TEST_NOINIT(every_object_is_freed_by_fini)
