@@ -34,7 +34,6 @@ static void static_dealloc(grt_object *o)
 {
     _grt_fatal("deallocating the immortal %s object at %p", o->ob_type->tp_name, (void *)o);
 }
-void _grt_class_dealloc(grt_object *o);   /* runtime/class.c: heap types */
 static void type_dealloc(grt_object *o)
 {
     if (((grt_type *)o)->tp_flags & GRT_TPFLAGS_HEAPTYPE)

@@ -64,10 +64,14 @@ grt_object *grt_tuple_new(int64_t n);                      /* new */
 grt_object *grt_tuple_pack(int64_t n, ...);                /* new */
 /* Store v at i in a tuple nobody else has seen yet: steals v. */
 int grt_tuple_init_item(grt_object *t, int64_t i, grt_object *v);
-grt_object *grt_tuple_get(grt_object *t, int64_t i);       /* borrowed (tuples are immutable) */
-int64_t grt_tuple_len(grt_object *t);
+/* Item i, borrowed (tuples are immutable); negative i counts from the end.
+ * NULL + IndexError naming index and length when out of range. */
+grt_object *grt_tuple_get(grt_object *t, int64_t i);
+int64_t grt_tuple_len(grt_object *t);                      /* -1 + TypeError */
 
 /* ---- list ------------------------------------------------------------------------ */
+/* Index errors are IndexErrors that give the index and the length:
+ * "grt_list_get: list index out of range (index 5, length 3)". */
 grt_object *grt_list_new(int64_t n);                       /* new; n items set to None */
 int grt_list_append(grt_object *l, grt_object *v);         /* does not steal */
 int grt_list_insert(grt_object *l, int64_t i, grt_object *v); /* does not steal; i clamped like Python */
@@ -75,7 +79,10 @@ grt_object *grt_list_get(grt_object *l, int64_t i);        /* new; negative i co
 int grt_list_set(grt_object *l, int64_t i, grt_object *v); /* does not steal */
 grt_object *grt_list_pop(grt_object *l, int64_t i);        /* new; the removed item */
 int grt_list_clear(grt_object *l);
-int64_t grt_list_len(grt_object *l);
+int64_t grt_list_len(grt_object *l);                       /* -1 + TypeError */
+/* Append every item of other (a list or a tuple; l itself is fine: it
+ * doubles).  Does not steal; -1 + TypeError for any other type. */
+int grt_list_extend(grt_object *l, grt_object *other);
 
 /* ---- dict: open addressing, insertion order kept --------------------------------- */
 grt_object *grt_dict_new(void);                            /* new */
@@ -89,9 +96,13 @@ int grt_dict_contains(grt_object *d, grt_object *k);       /* 1, 0, -1 */
 int64_t grt_dict_len(grt_object *d);
 int grt_dict_clear(grt_object *d);
 /* Iterate in insertion order: *pos starts at 0; each call that returns 1 gives
- * new references in *k and *v (caller releases both). */
+ * new references in *k and *v (caller releases both); 0 at the end.  A dict
+ * changed during the walk may yield an entry twice or skip one (never a freed
+ * one). */
 int grt_dict_next(grt_object *d, int64_t *pos, grt_object **k, grt_object **v);
-grt_object *grt_dict_keys(grt_object *d);                  /* new list */
+grt_object *grt_dict_keys(grt_object *d);                  /* new list, insertion order */
+/* d[k] = v for every item of the dict other, in other's order.  Does not steal. */
+int grt_dict_update(grt_object *d, grt_object *other);
 /* C-string key conveniences. */
 int grt_dict_set_str(grt_object *d, const char *k, grt_object *v);
 grt_object *grt_dict_get_str(grt_object *d, const char *k); /* new or NULL + KeyError */
@@ -102,7 +113,10 @@ grt_object *grt_dict_get_str(grt_object *d, const char *k); /* new or NULL + Key
  * those fixed slots (like __slots__) and no dict.  Returns a new reference to
  * the class (a type object). */
 grt_type *grt_class_new(const char *name, const char *const *slot_names);
-/* Give the class a finalizer (like __del__), run once per instance (PEP 442). */
+/* Give the class a finalizer (like __del__), run once per instance (PEP 442);
+ * NULL removes it.  Set it before instances are shared between threads (the
+ * deallocator reads it without a lock).  -1 + TypeError if cls is not a class
+ * made by grt_class_new. */
 int grt_class_set_finalizer(grt_type *cls, grt_finalizer fn);
 /* Instances of cls: new reference; all slots start unset. */
 grt_object *grt_instance_new(grt_type *cls);
@@ -111,10 +125,14 @@ grt_object *grt_instance_new(grt_type *cls);
 grt_object *grt_getattr(grt_object *o, const char *name);
 int grt_setattr(grt_object *o, const char *name, grt_object *v);   /* does not steal */
 int grt_delattr(grt_object *o, const char *name);
-int grt_hasattr(grt_object *o, const char *name);                  /* 1, 0 */
-/* 1 if cls uses fixed slots. */
+/* 1 or 0 (any object; no error left set), -1 + TypeError for NULL arguments. */
+int grt_hasattr(grt_object *o, const char *name);
+/* 1 if cls uses fixed slots, 0 if its instances have a dict; -1 + TypeError
+ * if cls is not a class made by grt_class_new. */
 int grt_class_has_slots(const grt_type *cls);
-/* Byte size of one instance: object, collector header, slots or dict table. */
+/* Byte size of one instance: object, collector header, and its slots or its
+ * dict (object, collector header, table); the values themselves are not
+ * counted.  0 + TypeError if o is not an instance of a user class. */
 size_t grt_instance_size(grt_object *o);
 
 #ifdef __cplusplus
