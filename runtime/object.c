@@ -4,9 +4,9 @@
  * The deallocator (_grt_dealloc) runs when an object's count reaches zero:
  *   1. tp_finalize, once per object (PEP 442; the collector keeps the flag).
  *      The finalizer may resurrect the object, which ends deallocation.
- *   2. weak references to it are cleared and their callbacks run.
- *   3. a GC object is untracked, then tp_dealloc releases what it holds and
- *      frees the memory.
+ *   2. a GC object is untracked, then weak references to it are cleared and
+ *      their callbacks run (untracked first: callbacks may collect).
+ *   3. tp_dealloc releases what it holds and frees the memory.
  *
  * The trashcan.  tp_dealloc releases references, which may free other
  * objects, whose tp_dealloc releases more: a 1,000,000-deep chain of nested
@@ -78,11 +78,14 @@ void _grt_dealloc(grt_object *o)
     grt_type *t = o->ob_type;
     if (t->tp_finalize && _grt_gc_finalize_from_dealloc(o))
         return;                                   /* resurrected */
+    /* untrack before the weakref callbacks: they run user code, which may
+     * collect or stop the world, and the collector must never meet a
+     * tracked object whose count is 0 */
+    if ((t->tp_flags & GRT_TPFLAGS_GC) && _grt_gc_is_tracked(o))
+        _grt_gc_untrack(o);
     if (t->tp_weaklistoffset && *(grt_object **)((char *)o + t->tp_weaklistoffset))
         _grt_weakrefs_clear_on_dealloc(o);
     if (t->tp_flags & GRT_TPFLAGS_GC) {
-        if (_grt_gc_is_tracked(o))
-            _grt_gc_untrack(o);
         if (ts->dealloc_depth >= GRT_TRASH_DEPTH) {
             _GRT_AS_GC(o)->gc_next = (uintptr_t)ts->trash;
             ts->trash = o;

@@ -34,7 +34,8 @@
  * writes happen before the unlock that precedes their re-attach CAS.
  *
  * With a GIL active the GIL already excludes everyone: stop/start only check
- * that the caller holds it.
+ * that the caller holds it.  The unsafe build stops nobody (that is what it
+ * demonstrates).
  */
 #define GRT_BUILD_CORE 1
 #include "internal.h"
@@ -83,6 +84,14 @@ void _grt_stop_the_world(void)
         stw_depth_gil++;
         return;
     }
+#ifdef GRT_VARIANT_UNSAFE
+    /* unsafe stops nobody: the pause is declared, not enforced, and the
+     * requester goes on while every other thread runs — the collector race
+     * stress/race_collector.c shows */
+    pthread_mutex_lock(&_grt_rt.stw_mutex);
+    grt_atomic_store_ptr((void **)&_grt_rt.stw_requester, self);
+    return;
+#endif
     if (pthread_mutex_trylock(&_grt_rt.stw_mutex) != 0) {
         /* someone else is stopping the world: be stopped while we wait */
         grt_detach();
@@ -117,6 +126,11 @@ void _grt_start_the_world(void)
         return;
     }
     GRT_ASSERT(grt_atomic_load_ptr((void **)&_grt_rt.stw_requester) == self);
+#ifdef GRT_VARIANT_UNSAFE
+    grt_atomic_store_ptr((void **)&_grt_rt.stw_requester, NULL);
+    pthread_mutex_unlock(&_grt_rt.stw_mutex);
+    return;
+#endif
     uint64_t pause = _grt_now_ns() - _grt_rt.stw_start_ns;
     _grt_rt.stw_last_ns = pause;
     if (pause > _grt_rt.stw_max_ns) _grt_rt.stw_max_ns = pause;

@@ -90,6 +90,10 @@ static grt_tstate *tstate_register(void)
 static void tstate_unregister(grt_tstate *ts)
 {
     pthread_mutex_lock(&_grt_rt.registry_lock);
+    /* never during a pause: the requester walks the thread states without
+     * this lock (brc merges every queue: atomics/brc.c) */
+    while (grt_atomic_load_32(&_grt_rt.xstw_requested))
+        pthread_cond_wait(&_grt_rt.registry_cond, &_grt_rt.registry_lock);
     if (ts->prev) ts->prev->next = ts->next; else _grt_rt.threads = ts->next;
     if (ts->next) ts->next->prev = ts->prev;
     _grt_rt.nthreads--;
