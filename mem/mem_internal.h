@@ -1,6 +1,11 @@
 /*
  * mem/mem_internal.h — the allocator interface the rest of the library uses.
  * Internal.  Every object and every container buffer comes from here.
+ *
+ * The allocator (mem/) is chosen at init; its structures are described in
+ * mem/obmalloc.h.  A block may be freed by any thread, including one that did
+ * not allocate it and the thread running grt_fini; the allocating thread may
+ * have exited.
  */
 #ifndef GRT_MEM_INTERNAL_H
 #define GRT_MEM_INTERNAL_H
@@ -15,7 +20,8 @@ int  _grt_mem_init(const grt_config *cfg);
 /* Release everything (arenas back to the OS).  No thread is attached but the caller. */
 void _grt_mem_fini(void);
 /* 16-byte aligned memory; NULL on failure (no error set: callers set
- * MemoryError).  Callable from attached threads. */
+ * MemoryError).  Callable from attached threads.  realloc: p NULL acts as
+ * alloc; on failure p is left as it was.  free: NULL is ignored. */
 void *_grt_mem_alloc(size_t n);
 void *_grt_mem_realloc(void *p, size_t n);
 void  _grt_mem_free(void *p);
@@ -25,5 +31,8 @@ void _grt_mem_thread_init(struct grt_tstate *ts);
 void _grt_mem_thread_fini(struct grt_tstate *ts);
 /* In a fork child: only the forking thread survives. */
 void _grt_mem_fork_child(struct grt_tstate *ts);
+/* Usable size of a live block (its size class under obmalloc, the requested
+ * size for large and debug blocks); 0 for NULL. */
+size_t _grt_mem_block_size(const void *p);
 
 #endif
