@@ -164,15 +164,37 @@ void _grt_brc_merge_queue(grt_tstate *ts) { brc_drain(ts); }
 void _grt_brc_merge_all_queues(void)
 {
     GRT_ASSERT(_grt_world_is_stopped());
-    /* the world is stopped: no thread joins or leaves the registry now */
-    pthread_mutex_lock(&_grt_rt.registry_lock);
-    grt_tstate *list[1024];
-    size_t n = 0;
-    for (grt_tstate *t = _grt_rt.threads; t && n < 1024; t = t->next)
-        list[n++] = t;
-    pthread_mutex_unlock(&_grt_rt.registry_lock);
-    for (size_t i = 0; i < n; i++)
-        brc_drain(list[i]);
+    /* Take every queue's contents under the locks, then merge with none
+     * held (merging frees objects, whose finalizers run user code); never
+     * touch a thread state after the locks are released. */
+    for (;;) {
+        grt_object **all = NULL;
+        size_t n = 0, cap = 0;
+        pthread_mutex_lock(&brc_lock);                /* brc_queue's lock order */
+        pthread_mutex_lock(&_grt_rt.registry_lock);
+        for (grt_tstate *t = _grt_rt.threads; t; t = t->next) {
+            if (t->brc.cap == SIZE_MAX || t->brc.n == 0)
+                continue;
+            if (n + t->brc.n > cap) {
+                cap = 2 * (n + t->brc.n);
+                all = realloc(all, cap * sizeof *all);
+                if (!all)
+                    _grt_fatal("brc: out of memory merging the queues");
+            }
+            memcpy(all + n, t->brc.items, t->brc.n * sizeof *all);
+            n += t->brc.n;
+            t->brc.n = 0;
+        }
+        pthread_mutex_unlock(&_grt_rt.registry_lock);
+        pthread_mutex_unlock(&brc_lock);
+        if (n == 0) {
+            free(all);
+            return;
+        }
+        for (size_t i = 0; i < n; i++)
+            brc_merge_one_queued(all[i]);
+        free(all);
+    }
 }
 
 void _grt_brc_thread_init(grt_tstate *ts)

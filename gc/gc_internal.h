@@ -5,6 +5,11 @@
  * object header, as CPython's PyGC_Head.  The core allocates them through
  * _grt_gc_alloc, tracks them when they are fully built, untracks them before
  * it tears them down, and frees them through _grt_gc_free.
+ *
+ * The header's meaning belongs to gc/ (gc/gc_impl.h): gc_next is the address
+ * of the object's slot in the collector's tables while it is tracked, and is
+ * free for the core's trashcan once it is untracked; gc_prev holds flags
+ * (tracked, finalized, ...), which survive untracking.
  */
 #ifndef GRT_GC_INTERNAL_H
 #define GRT_GC_INTERNAL_H
@@ -14,43 +19,73 @@
 struct grt_tstate;
 
 typedef struct grt_gc_head {
-    uintptr_t gc_next;          /* generation list link; low bits: flags (gc/) */
-    uintptr_t gc_prev;
+    uintptr_t gc_next;          /* tracked: address of the object's slot; else free */
+    uintptr_t gc_prev;          /* flag bits and, while collecting, gc_refs (gc/) */
 } grt_gc_head;
 
 #define GRT_GC_HEAD_SIZE sizeof(grt_gc_head)
 #define _GRT_AS_GC(o)   ((grt_gc_head *)(o) - 1)
 #define _GRT_FROM_GC(g) ((grt_object *)((grt_gc_head *)(g) + 1))
 
+/* Validate cfg's thresholds (ValueError) and reset the collector's state. */
 int  _grt_gc_init(const grt_config *cfg);
-/* Final teardown: collect, then free every object still tracked. */
+/* Final teardown, main thread attached, every other thread exited: collect,
+ * then clear and free every container still alive (leaked references
+ * included), so that every object created is freed exactly once. */
 void _grt_gc_fini(void);
+/* ts is registered, not yet attached / about to detach for good. */
 void _grt_gc_thread_init(struct grt_tstate *ts);
 void _grt_gc_thread_fini(struct grt_tstate *ts);
+/* In the fork child, while the dead threads' states are still listed. */
 void _grt_gc_fork_child(struct grt_tstate *ts);
 
 /* Memory for a GC object of `size` bytes (header included): the collector
- * header is zeroed, the object is not tracked.  NULL on failure. */
+ * header is zeroed, the object is not tracked.  Counts one allocation for
+ * generation 0 and may request a collection (GRT_BREAK_GC) for the next
+ * safepoint; never collects.  NULL on failure (no error set). */
 grt_object *_grt_gc_alloc(size_t size);
+/* Free the memory of an untracked GC object; counts one deallocation. */
 void _grt_gc_free(grt_object *o);
 
+/* Track a fully built object that this thread alone can see yet (fatal if
+ * it is tracked already). */
 void _grt_gc_track(grt_object *o);
+/* Untrack (nothing if untracked).  Any thread may untrack an object it is
+ * deallocating, whichever thread tracked it. */
 void _grt_gc_untrack(grt_object *o);
 int  _grt_gc_is_tracked(grt_object *o);
 /* A dict that holds only untracked values is itself untracked; call when a
- * value is stored in dict d (tracks d if v may be part of a cycle). */
+ * value is stored in dict d (tracks d if v may be part of a cycle).  Safe
+ * against another thread doing the same for the same dict. */
 void _grt_gc_dict_maybe_track(grt_object *d, grt_object *v);
-/* 1 if o could take part in a cycle (a tracked container). */
+/* 1 if o could take part in a cycle: a container, except a tuple that is
+ * not tracked. */
 int  _grt_gc_may_be_tracked(grt_object *o);
 
-/* At a safepoint with GRT_BREAK_GC set: run the pending collection. */
+/* At a safepoint with GRT_BREAK_GC set: run the pending collection (unless
+ * another thread is collecting). */
 void _grt_gc_on_safepoint(struct grt_tstate *ts);
+/* Run the collection the automatic policy would choose now (the 25% rule
+ * included); returns the generation collected, or -1 if none is due.  For
+ * tests and tools. */
+int  _grt_gc_collect_auto(void);
 
-/* Called by the deallocator for a type with tp_finalize: runs the finalizer
- * unless it already ran (PEP 442).  Returns 1 if the object was resurrected
- * (the deallocation must stop), 0 to go on. */
+/* Walk every generation and check the collector's invariants (gc/invariants.c);
+ * returns the number of problems found, printing the first ones to stderr.
+ * Call outside a collection. */
+int64_t _grt_gc_check(void);
+
+/* Called by the deallocator for a type with tp_finalize, the count at 0:
+ * runs the finalizer unless it already ran (PEP 442), then releases the
+ * temporary reference it gave the object.  Returns 1 when the deallocation
+ * must stop here — the finalizer resurrected the object, or the object was
+ * already freed by a nested deallocation when that reference went — and o
+ * must not be touched again; 0 to go on. */
 int  _grt_gc_finalize_from_dealloc(grt_object *o);
-/* Clear the weak references to o and run their callbacks (o's count is 0). */
+/* Clear the weak references to o and run their callbacks (o's count is 0).
+ * The core may call it whenever the type has tp_weaklistoffset; it returns
+ * at once if the list is empty.  The list head is changed by other threads
+ * (weakrefs dying): read it only with grt_atomic_load_ptr. */
 void _grt_weakrefs_clear_on_dealloc(grt_object *o);
 
 #endif

@@ -133,6 +133,8 @@ void _grt_stop_the_world(void);
 void _grt_start_the_world(void);
 /* True between stop and start (or, GIL on, while the caller holds the GIL). */
 bool _grt_world_is_stopped(void);
+/* True while the calling thread is inside its own stop/start pair. */
+bool _grt_stw_held_by_self(void);
 
 /* ---- objects (runtime/object.c) -------------------------------------------------------- */
 /* Allocate an object of type t with `size` bytes (header included): zeroed,

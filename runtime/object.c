@@ -77,13 +77,15 @@ void _grt_dealloc(grt_object *o)
     grt_tstate *ts = _grt_tstate_require("the deallocation of an object (a decref to zero)");
     grt_type *t = o->ob_type;
     if (t->tp_finalize && _grt_gc_finalize_from_dealloc(o))
-        return;                                   /* resurrected */
+        return;                       /* resurrected, or freed by the nested deallocation */
     /* untrack before the weakref callbacks: they run user code, which may
      * collect or stop the world, and the collector must never meet a
      * tracked object whose count is 0 */
     if ((t->tp_flags & GRT_TPFLAGS_GC) && _grt_gc_is_tracked(o))
         _grt_gc_untrack(o);
-    if (t->tp_weaklistoffset && *(grt_object **)((char *)o + t->tp_weaklistoffset))
+    /* atomic: other threads unlink dying weakrefs from this list head */
+    if (t->tp_weaklistoffset &&
+        grt_atomic_load_ptr((void *const *)((char *)o + t->tp_weaklistoffset)))
         _grt_weakrefs_clear_on_dealloc(o);
     if (t->tp_flags & GRT_TPFLAGS_GC) {
         if (ts->dealloc_depth >= GRT_TRASH_DEPTH) {

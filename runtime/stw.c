@@ -43,6 +43,13 @@
 
 static __thread int stw_depth_gil;   /* GIL mode: "stopped" for assertions */
 
+bool _grt_stw_held_by_self(void)
+{
+    grt_tstate *ts = _grt_tstate_current;
+    return stw_depth_gil > 0 ||
+           (ts && grt_atomic_load_ptr((void **)&_grt_rt.stw_requester) == ts);
+}
+
 bool _grt_world_is_stopped(void)
 {
     grt_tstate *ts = _grt_tstate_current;

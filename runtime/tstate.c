@@ -248,7 +248,9 @@ void _grt_safepoint_slow(grt_tstate *ts)
         _grt_breaker_clear(ts, GRT_BREAK_GC);
         _grt_gc_on_safepoint(ts);
     }
-    if (bits & (GRT_BREAK_GIL_DROP | GRT_BREAK_GIL_TICK))
+    /* never hand the GIL over in the middle of a pause (a finalizer or a
+     * weakref callback run by the collector may reach a safepoint) */
+    if ((bits & (GRT_BREAK_GIL_DROP | GRT_BREAK_GIL_TICK)) && !_grt_stw_held_by_self())
         _grt_gil_on_safepoint(ts);
 }
 

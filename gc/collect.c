@@ -1,0 +1,453 @@
+/*
+ * gc/collect.c — one collection: which objects are garbage, and freeing them.
+ *
+ * Precondition of everything here: the world is stopped (or a GIL excludes
+ * every other thread) and the collector lock is held, so no other thread
+ * touches an object or a space, and in brc every merge queue was drained:
+ * grt_refcnt(o) is the whole count.
+ *
+ * The algorithm (CPython's, InternalDocs/garbage_collector.md), over the
+ * work set W = the spaces of generations 0..g:
+ *
+ *   1. count:     for every reference from an object of W to an object of W
+ *                 (tp_traverse), add one to the target's internal count.  An
+ *                 object's references from outside W are then its refcount
+ *                 minus that count.  The members of W are told by the
+ *                 generation tag kept in their header (gc_member), so no
+ *                 pass is needed to flag them first; an object with no
+ *                 reference into W is flagged LEAF.
+ *   2. mark:      objects with references from outside W are reachable, and
+ *                 so is everything they reach within W.  The rest is
+ *                 unreachable: referenced only from garbage.
+ *   3. partition: reachable objects move to generation min(g + 1, 2)
+ *                 (tuples holding nothing trackable are untracked instead);
+ *                 unreachable ones stay, compacted in place, flagged
+ *                 COLLECTING: that space is U from now on.  Steps 2 and 3
+ *                 are one walk (mark_and_partition).
+ *
+ * Every object of W is traversed once by step 1 and, if reachable and not a
+ * leaf, once by step 2; so a collection of generation 0 costs in proportion
+ * to generation 0 plus what its objects refer to, never to the whole heap.
+ *
+ * Then, with user code allowed (finalizers, callbacks, tp_clear may run any
+ * code, allocate, free, even resurrect objects):
+ *
+ *   4. weakrefs: every weakref to an object of U is cleared; those that are
+ *      themselves reachable and have a callback are called afterwards (a
+ *      weakref inside U gets no callback: its callback could see garbage).
+ *   5. finalizers: tp_finalize of each object of U that has not run yet
+ *      (PEP 442), flagged FINALIZED first so that it never runs twice.
+ *   6. resurrection: if any user code ran, steps 1-3 again over U (members:
+ *      COLLECTING): whatever became reachable from outside U survives and
+ *      moves on like a survivor.
+ *   7. delete: tp_clear on each object of U (or, with DEBUG_SAVEALL, append
+ *      it to the garbage list).  Breaking the references frees the cycle by
+ *      ordinary refcounting; objects whose count reaches zero are freed by
+ *      this thread (in brc after merging what tp_clear queued to parked
+ *      owners).  What is still alive afterwards moves on like a survivor.
+ */
+#include "gc_impl.h"
+
+/* Which objects are in the work set: tracked, with a generation tag in
+ * gc_member_tags (a bit per tag); or, while U is examined again
+ * (gc_recheck), flagged COLLECTING. */
+static uint32_t gc_member_tags;
+static int gc_recheck;
+
+static inline int gc_member(uint64_t f)
+{
+    if (GRT_LIKELY(!gc_recheck))
+        return (f & GC_TRACKED) && ((gc_member_tags >> gc_gen_of(f)) & 1);
+    return (f & GC_COLLECTING) != 0;
+}
+
+/* The mark stack, kept between collections (under the collector lock). */
+static gc_objvec mark_stack;
+
+int gc_objvec_push(gc_objvec *vec, grt_object *o)
+{
+    if (vec->n == vec->cap) {
+        size_t cap = vec->cap ? vec->cap * 2 : 1024;
+        grt_object **v = realloc(vec->v, cap * sizeof *v);
+        if (!v)
+            return -1;
+        vec->v = v;
+        vec->cap = cap;
+    }
+    vec->v[vec->n++] = o;
+    return 0;
+}
+
+void gc_collect_release_buffers(void)
+{
+    gc_objvec_free(&mark_stack);
+}
+
+void gc_objvec_free(gc_objvec *vec)
+{
+    free(vec->v);
+    vec->v = NULL;
+    vec->n = vec->cap = 0;
+}
+
+/* ---- steps 1-2 ---------------------------------------------------------------------------- */
+
+static int visit_count(grt_object *r, void *arg)
+{
+    if (gc_is_gc(r)) {
+        uint64_t *p = gc_prev_word(r);
+        if (gc_member(*p)) {
+            *p += GC_REFS_ONE;
+            *(int *)arg = 1;
+        }
+    }
+    return 0;
+}
+
+static int64_t count_internal_refs(gc_space *w)
+{
+    int64_t n = 0;
+    GC_SPACE_FOREACH(w, s, i) {
+        grt_object *o = s->slot[i];
+        if (!o)
+            continue;
+        n++;
+        int refers = 0;
+        if (o->ob_type->tp_traverse)
+            o->ob_type->tp_traverse(o, visit_count, &refers);
+        if (!refers)
+            *gc_prev_word(o) |= GC_LEAF;
+    }
+    return n;
+}
+
+/* References to o from outside the work set. */
+static int64_t external_refs(grt_object *o, uint64_t f)
+{
+    int64_t rc = grt_refcnt(o);
+    int64_t internal = (int64_t)(f >> GC_REFS_SHIFT);
+    /* rc == 0: a deallocation left a dying object tracked; internal > rc: a
+     * tp_traverse visits a reference the object does not own */
+    GRT_ASSERT(rc > 0 && internal <= rc);
+    return rc - internal;
+}
+
+/* Steps 2 and 3 are one walk over W in its order (memory order, mostly:
+ * prefetch-friendly).  An object found reachable when the walk gets there
+ * (marked REACHABLE by an earlier traversal, or referenced from outside W)
+ * is final: it gets the survivor's generation tag at once (so that no later
+ * visit takes it for a member of W), moves to the target generation, and is
+ * traversed unless it is a leaf.  An object that looks unreachable is
+ * flagged SCANNED and COLLECTING and compacted in place: what stays in W is
+ * U, the garbage.  If a later traversal reaches such an object, it leaves W
+ * (a hole in its slot) for the target generation at once, and is traversed
+ * then.  So no stack holds the bulk of the heap, each reachable object is
+ * traversed at most once (leaves never), the unreachable ones not at all,
+ * and garbage is never copied. */
+typedef struct mark_state {
+    gc_space *to;                       /* where survivors go */
+    uint64_t survivor;                  /* their flags: tracked, the target's tag */
+    int64_t kept;
+    int64_t garbage;                    /* objects left in U */
+    int special;                        /* U may hold weakrefs, weakly referenced
+                                           objects or finalizers (step 4, 5) */
+    gc_objvec *stack;                   /* reached after the walk passed them */
+} mark_state;
+
+static inline void make_survivor(mark_state *m, grt_object *o, uint64_t *p, uint64_t f)
+{
+    *p = (f & GC_STICKY_FLAGS) | m->survivor;
+    gc_space_append(m->to, o);
+    m->kept++;
+}
+
+static int visit_mark(grt_object *r, void *arg)
+{
+    if (gc_is_gc(r)) {
+        uint64_t *p = gc_prev_word(r);
+        uint64_t f = *p;
+        if ((f & GC_REACHABLE) || !gc_member(f))
+            return 0;
+        if (!(f & GC_SCANNED)) {
+            *p = f | GC_REACHABLE;      /* ahead of the walk: it will see it */
+            return 0;
+        }
+        mark_state *m = arg;            /* behind the walk: rescue it now */
+        *(grt_object **)gc_head(r)->gc_next = NULL;
+        m->garbage--;
+        make_survivor(m, r, p, f);
+        if (!(f & GC_LEAF) && gc_objvec_push(m->stack, r) != 0)
+            _grt_fatal("gc: out of memory for the mark stack");
+    }
+    return 0;
+}
+
+/* A tuple none of whose items can take part in a cycle need not be tracked
+ * (CPython untracks such tuples at collection time).  NULL items: the tuple
+ * is still being filled, leave it. */
+static int tuple_untrackable(grt_object *t)
+{
+    /* raw items: a tuple still being filled has NULL slots, which
+     * grt_tuple_get would report as an error */
+    int64_t n;
+    grt_object *const *items = _grt_tuple_items(t, &n);
+    for (int64_t i = 0; i < n; i++)
+        if (!items[i] || _grt_gc_may_be_tracked(items[i]))
+            return 0;
+    return 1;
+}
+
+/* Writes objects back into the segments of the space being walked: the
+ * write position never passes the read position, because segments before it
+ * are filled completely. */
+typedef struct gc_cursor {
+    gc_seg *seg;
+    uint32_t i;
+    int64_t n;
+} gc_cursor;
+
+static inline void cursor_put(gc_cursor *c, gc_seg *from, uint32_t from_i, grt_object *o)
+{
+    if (c->i == GC_SEG_SLOTS) {
+        c->seg->n = GC_SEG_SLOTS;
+        c->seg = c->seg->next;
+        c->i = 0;
+    }
+    c->n++;
+    if (c->seg == from && c->i == from_i) {
+        c->i++;                         /* already in place: nothing to write */
+        return;
+    }
+    grt_object **slot = &c->seg->slot[c->i++];
+    *slot = o;
+    gc_head(o)->gc_next = (uintptr_t)slot;
+}
+
+/* End the compaction of sp: drop the segments past the cursor. */
+static void cursor_finish(gc_space *sp, gc_cursor *c)
+{
+    if (c->n == 0) {
+        gc_space_release(sp);
+        return;
+    }
+    c->seg->n = c->i;
+    gc_seg *rest = c->seg->next;
+    c->seg->next = NULL;
+    sp->tail = c->seg;
+    while (rest) {
+        gc_seg *next = rest->next;
+        gc_seg_put(rest);
+        rest = next;
+    }
+}
+
+/* Steps 2-3 over w: survivors go to `to` with generation tag to_tag; w
+ * becomes U, the unreachable objects (flagged COLLECTING; holes where
+ * objects were rescued).  Returns the number of survivors; *garbage gets
+ * the number left in U, *special whether steps 4-5 may have work. */
+static int64_t mark_and_partition(gc_space *w, gc_space *to, int to_tag, int untrack_tuples,
+                                  int64_t *garbage, int *special)
+{
+    mark_state m = { to, GC_TRACKED | gc_gen_bits(to_tag), 0, 0, 0, &mark_stack };
+    m.stack->n = 0;
+    gc_cursor c = { w->head, 0, 0 };
+    for (gc_seg *s = w->head; s; s = s->next) {
+        for (uint32_t i = 0; i < s->n; i++) {
+            grt_object *o = s->slot[i];
+            if (!o)
+                continue;
+            uint64_t *p = gc_prev_word(o);
+            uint64_t f = *p;
+            if (!(f & GC_REACHABLE) && external_refs(o, f) == 0) {
+                /* unreachable, unless something reaches it later */
+                *p = f | GC_SCANNED | GC_COLLECTING;
+                cursor_put(&c, s, i, o);
+                m.garbage++;
+                grt_type *t = o->ob_type;
+                m.special |= t->tp_weaklistoffset || t->tp_finalize || t == &grt_weakref_type;
+                continue;
+            }
+            if (untrack_tuples && o->ob_type == &grt_tuple_type && tuple_untrackable(o)) {
+                *p = f & GC_STICKY_FLAGS;
+                gc_head(o)->gc_next = 0;
+                continue;               /* reachable, and no longer tracked */
+            }
+            make_survivor(&m, o, p, f);
+            if (f & GC_LEAF)
+                continue;               /* nothing of W to reach through it */
+            o->ob_type->tp_traverse(o, visit_mark, &m);
+            while (m.stack->n) {
+                grt_object *x = m.stack->v[--m.stack->n];
+                x->ob_type->tp_traverse(x, visit_mark, &m);
+            }
+        }
+    }
+    cursor_finish(w, &c);
+    *garbage = m.garbage;
+    *special = m.special;
+    return m.kept;
+}
+
+/* Before U is examined again: its objects start from zero, as W's did. */
+static void reset_for_recheck(gc_space *u)
+{
+    GC_SPACE_FOREACH(u, s, i)
+        if (s->slot[i]) {
+            uint64_t *p = gc_prev_word(s->slot[i]);
+            *p = (*p & (GC_TRACKED | GC_STICKY_FLAGS)) | GC_COLLECTING;
+        }
+}
+
+/* ---- steps 4-7 ---------------------------------------------------------------------------------- */
+
+/* One pass over U before any user code runs: clear every weakref to an
+ * object of U (and detach the weakrefs that are in U), collecting the
+ * callbacks to run; note the slots of the objects whose finalizer has yet
+ * to run (slots, not objects: a finalizer may free another object of U,
+ * whose slot then reads NULL). */
+static void scan_garbage(gc_space *u, gc_objvec *calls, gc_objvec *fin_slots)
+{
+    GC_SPACE_FOREACH(u, s, i) {
+        grt_object *o = s->slot[i];
+        if (!o)
+            continue;
+        grt_type *t = o->ob_type;
+        if (GRT_UNLIKELY(t == &grt_weakref_type))
+            gc_weakref_detach(o);
+        if (t->tp_weaklistoffset &&
+            grt_atomic_load_ptr((void *const *)((char *)o + t->tp_weaklistoffset)))
+            gc_weakrefs_clear_for_collector(o, calls);
+        if (t->tp_finalize && !(*gc_prev_word(o) & GC_FINALIZED) &&
+            gc_objvec_push(fin_slots, (grt_object *)&s->slot[i]) != 0)
+            _grt_fatal("gc: out of memory for the finalizer list");
+    }
+}
+
+/* Step 4's callbacks, after every weakref to U was cleared.  Returns the
+ * number of weakrefs freed when the collector dropped its reference to them
+ * (CPython counts them as collected). */
+static int64_t call_weakref_callbacks(gc_objvec *calls)
+{
+    int64_t freed = 0;
+    for (size_t k = 0; k < calls->n; k++) {
+        grt_object *wr = calls->v[k];
+        gc_weakref_call(wr);
+        _grt_brc_merge_all_queues();   /* brc: so that the count below is whole */
+        if (grt_refcnt(wr) == 1)
+            freed++;                   /* ours is the last reference */
+        grt_decref(wr);
+    }
+    return freed;
+}
+
+/* Step 5, in U's order. */
+static void finalize_garbage(gc_objvec *fin_slots)
+{
+    for (size_t k = 0; k < fin_slots->n; k++) {
+        grt_object *o = *(grt_object **)fin_slots->v[k];   /* NULL: freed meanwhile */
+        if (o)
+            gc_finalize_once(o);
+    }
+}
+
+static void delete_garbage(gc_space *u, int saveall)
+{
+    gc_saved_error se;
+    gc_error_save(&se);                 /* the caller's error, if any, waits */
+    for (gc_seg *s = u->head; s; s = s->next)
+        for (uint32_t i = 0; i < s->n; i++) {
+            grt_object *o = s->slot[i];   /* re-read: clearing one frees others */
+            if (!o)
+                continue;
+            if (saveall) {
+                if (grt_list_append(gc_rt.garbage, o) != 0)
+                    grt_err_clear();
+                continue;
+            }
+            grt_inquiry clear = o->ob_type->tp_clear;
+            if (!clear)
+                continue;
+            grt_incref(o);
+            clear(o);
+            if (GRT_UNLIKELY(grt_err_occurred() != GRT_ERR_NONE)) {
+                gc_saved_error none = { .kind = GRT_ERR_NONE };
+                gc_error_report_restore(&none, "tp_clear of", o);
+            }
+            grt_decref(o);
+        }
+    gc_error_report_restore(&se, "", NULL);
+}
+
+/* Objects of u that are still alive move on to `to`. */
+static void move_leftovers(gc_space *u, gc_space *to, int to_tag)
+{
+    GC_SPACE_FOREACH(u, s, i) {
+        grt_object *o = s->slot[i];
+        if (!o)
+            continue;
+        uint64_t *p = gc_prev_word(o);
+        *p = (*p & GC_STICKY_FLAGS) | GC_TRACKED | gc_gen_bits(to_tag);
+        gc_space_append(to, o);
+    }
+    gc_space_release(u);
+}
+
+void gc_collect_world_stopped(int gen, gc_result *r)
+{
+    GRT_ASSERT(gc_tls_lock_held);
+    GRT_ASSERT(_grt_world_is_stopped());
+    GRT_ASSERT(gen >= 0 && gen < GRT_GC_NGENERATIONS);
+    gc_space w = { 0 }, u;
+    /* oldest first, as CPython merges younger lists behind older ones */
+    if (gen >= 2) gc_space_splice(&w, &gc_rt.old[1]);
+    if (gen >= 1) gc_space_splice(&w, &gc_rt.old[0]);
+    gc_take_young(&w);
+    /* generation tags: 0 young, 1 generation 1, old_tag generation 2 */
+    int old_tag = gc_rt.old_tag;
+    int to_tag = gen == 0 ? 1 : gen == 1 ? old_tag : GC_OLD_TAG_A + GC_OLD_TAG_B - old_tag;
+    gc_space *to = &gc_rt.old[gen == 0 ? 0 : 1];
+
+    gc_member_tags = gen == 0 ? 1u << 0 : gen == 1 ? 3u : 3u | (1u << old_tag);
+    gc_recheck = 0;
+    r->candidates = count_internal_refs(&w);
+    int64_t n;                          /* objects in U */
+    int special;
+    int64_t kept = mark_and_partition(&w, to, to_tag, 1, &n, &special);
+    u = w;                              /* what stayed is the garbage */
+    if (gen == 1)
+        gc_rt.long_lived_pending += kept;
+    else if (gen == 2) {
+        gc_rt.long_lived_pending = 0;
+        gc_rt.long_lived_total = kept;
+        gc_rt.old_tag = to_tag;         /* what generation 2 is called from now on */
+    }
+
+    unsigned debug = grt_atomic_load_32(&gc_rt.xdebug);
+    if (debug & GRT_GC_DEBUG_COLLECTABLE)
+        GC_SPACE_FOREACH(&u, s, i)
+            if (s->slot[i])
+                gc_debug_cycle("collectable", s->slot[i]);
+
+    gc_objvec calls = { 0 }, fin_slots = { 0 };
+    if (special)                        /* else nothing in U has weakrefs or finalizers */
+        scan_garbage(&u, &calls, &fin_slots);
+    int64_t wr_freed = call_weakref_callbacks(&calls);
+    finalize_garbage(&fin_slots);
+    int user_code = calls.n > 0 || fin_slots.n > 0;
+    gc_objvec_free(&calls);
+    gc_objvec_free(&fin_slots);
+    if (user_code) {
+        /* Step 7: user code may have made some of U reachable again. */
+        _grt_brc_merge_all_queues();
+        gc_recheck = 1;
+        reset_for_recheck(&u);
+        count_internal_refs(&u);
+        mark_and_partition(&u, to, to_tag, 0, &n, &special);
+        gc_recheck = 0;
+    }
+    delete_garbage(&u, (debug & GRT_GC_DEBUG_SAVEALL) != 0);
+    _grt_brc_merge_all_queues();        /* frees what tp_clear queued to parked owners */
+    move_leftovers(&u, to, to_tag);
+    r->collected = n + wr_freed;
+    r->uncollectable = 0;               /* no legacy finalizers in gilrt */
+}
