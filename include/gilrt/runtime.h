@@ -26,8 +26,8 @@ extern "C" {
  * GRT_CHECK_INTERVAL, GRT_MALLOC, GRT_GC_THRESHOLD); a program may then set
  * fields itself, which take precedence. */
 typedef struct grt_config {
-    const char *gil;            /* "classic" | "fifo" | "legacy" | "off" | a registered
-                                   policy; NULL: "classic" in gil, "off" in atomic/brc */
+    const char *gil;            /* "classic" | "fifo" | "io" | "legacy" | "off" | a registered
+                                   policy; NULL: "classic" in gil, "off" in atomic/brc/unsafe */
     int64_t switch_interval_us; /* GIL switch interval, microseconds (default 5000) */
     int64_t check_interval;     /* legacy policy: safepoints between releases (default 100) */
     const char *allocator;      /* "obmalloc" | "malloc" | "debug" | "mimalloc"; NULL: obmalloc */
