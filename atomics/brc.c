@@ -220,16 +220,30 @@ void _grt_brc_thread_fini(grt_tstate *ts)           /* step 5 */
 
 void _grt_brc_fork_child(grt_tstate *ts)
 {
+    /* Objects queued to threads that do not exist in the child: their
+     * owners never run again.  Move them to this thread's queue, merged at
+     * its next safepoint (merging here could free objects and run
+     * finalizers while the fork still holds the world stopped).  This
+     * thread held brc_lock's users stopped, so no one holds brc_lock. */
     pthread_mutex_init(&brc_lock, NULL);
-    /* Objects queued to threads that do not exist in the child: merge them
-     * here (their owners will never run again). */
     for (grt_tstate *t = _grt_rt.threads; t; t = t->next) {
-        if (t == ts || t->brc.cap == SIZE_MAX)
+        if (t == ts || t->brc.cap == SIZE_MAX || t->brc.n == 0)
             continue;
-        t->brc.cap = SIZE_MAX;
-        for (size_t i = 0; i < t->brc.n; i++)
-            brc_merge_one_queued(t->brc.items[i]);
+        for (size_t i = 0; i < t->brc.n; i++) {
+            grt_brc_queue *q = &ts->brc;
+            if (q->n == q->cap) {
+                size_t cap = q->cap ? q->cap * 2 : 64;
+                grt_object **items = realloc(q->items, cap * sizeof *items);
+                if (!items)
+                    _grt_fatal("brc: out of memory adopting merge queues after fork");
+                q->items = items;
+                q->cap = cap;
+            }
+            q->items[q->n++] = t->brc.items[i];
+        }
         t->brc.n = 0;
+        t->brc.cap = SIZE_MAX;
+        _grt_breaker_set(ts, GRT_BREAK_BRC_MERGE);
     }
 }
 

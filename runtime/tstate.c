@@ -334,15 +334,12 @@ void grt_fork_parent(void)
 void grt_fork_child(void)
 {
     grt_tstate *ts = _grt_tstate_current;
-    /* Only this thread survives.  Fresh locks (the old ones may be held by
-     * threads that no longer exist), and the others' states are dropped. */
-    pthread_mutex_init(&_grt_rt.registry_lock, NULL);
+    /* Only this thread survives.  It holds registry_lock (grt_fork_prepare)
+     * and, in GIL-off runs, stw_mutex (the pause): it releases them as the
+     * parent does, after dropping the other threads' states.  The hooks run
+     * first, while the dead threads' states are still on the registry list,
+     * so they can adopt what those threads owned. */
     pthread_cond_init(&_grt_rt.registry_cond, NULL);
-    pthread_mutex_init(&_grt_rt.stw_mutex, NULL);
-    /* The hooks run while the other (dead) threads' states are still on the
-     * registry list, so they can adopt what those threads owned. */
-    grt_atomic_store_32(&_grt_rt.xstw_requested, 0);
-    _grt_rt.stw_requester = NULL;
     _grt_brc_fork_child(ts);
     _grt_str_fork_child();
     _grt_mem_fork_child(ts);
@@ -363,6 +360,8 @@ void grt_fork_child(void)
     _grt_rt.threads = ts;
     _grt_rt.nthreads = 1;
     _grt_rt.main_thread = ts;
+    pthread_mutex_unlock(&_grt_rt.registry_lock);
+    _grt_start_the_world();
 }
 
 pid_t grt_fork(void)

@@ -264,11 +264,8 @@ static void host_info(cmp_plan *p)
             }
         fclose(f);
     }
-    FILE *la = fopen("/proc/loadavg", "r");
-    if (!la || fscanf(la, "%lf", &p->load_start) != 1)
-        p->load_start = NAN;
-    if (la)
-        fclose(la);
+    p->load_start = gilrt_loadavg();
+    p->busy_start = gilrt_busy();
     struct utsname u;
     if (uname(&u) != 0)
         snprintf(u.release, sizeof u.release, "?");

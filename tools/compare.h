@@ -67,6 +67,7 @@ typedef struct cmp_plan {
     const char *plot_format;                /* "svg" or "png" */
     char date[64], host[256];
     double load_start;      /* 1-minute load average before the first run */
+    double busy_start;      /* other runnable threads then (gilrt_busy) */
     double wall_seconds;
     int runs, failed_runs;
 } cmp_plan;

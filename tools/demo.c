@@ -6,23 +6,16 @@
  */
 #define _GNU_SOURCE 1
 #include "config.h"
-#include "gilrt.h"
+#include "demo.h"
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-typedef struct demo_opts {
-    const char *variants, *variant, *threads, *modes;
-    long ops, objects, children, count;
-    double seconds;
-    int repeat;
-    int nrest;
-    char **rest;            /* convoy: passed to the convoy program */
-} demo_opts;
+/* ---- what the demos share (tools/demo.h) ------------------------------------------------- */
 
-static int parse(int argc, char **argv, demo_opts *o, const char *usage)
+int demo_parse(int argc, char **argv, demo_opts *o, const char *usage)
 {
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -63,8 +56,7 @@ static int parse(int argc, char **argv, demo_opts *o, const char *usage)
     return 0;
 }
 
-/* The variants to run: those in list (or def) whose runner exists. */
-static int pick_variants(const char *list, const char *def, char names[][16], int max)
+int demo_pick_variants(const char *list, const char *def, char names[][16], int max)
 {
     char buf[256];
     snprintf(buf, sizeof buf, "%s", list ? list : def);
@@ -83,8 +75,7 @@ static int pick_variants(const char *list, const char *def, char names[][16], in
     return n;
 }
 
-/* Run argv and parse its JSON line into o; the failure in words into why. */
-static int run_json(char **argv, double timeout, jobj *o, char *why, size_t n)
+int demo_run_json(char **argv, double timeout, jobj *o, char *why, size_t n)
 {
     spawn_result r;
     memset(o, 0, sizeof *o);
@@ -103,7 +94,7 @@ static int run_json(char **argv, double timeout, jobj *o, char *why, size_t n)
     return rc;
 }
 
-static const char *with_commas(double v, char *b, size_t n)
+const char *demo_commas(double v, char *b, size_t n)
 {
     if (!isfinite(v)) {
         snprintf(b, n, "?");
@@ -122,9 +113,7 @@ static const char *with_commas(double v, char *b, size_t n)
     return b;
 }
 
-/* A progress note on stderr, only when it is a terminal (cleared by status(NULL)). */
-static void status(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void status(const char *fmt, ...)
+void demo_status(const char *fmt, ...)
 {
     if (!isatty(2))
         return;
@@ -136,165 +125,6 @@ static void status(const char *fmt, ...)
         va_end(ap);
     }
     fflush(stderr);
-}
-
-/* ---- race ----------------------------------------------------------------------------------- */
-
-static const char race_usage[] =
-    "usage: gilrt demo race [--variants LIST] [--threads N] [--ops N]\n"
-    "  Threads take references to one shared object, append to one shared list, and\n"
-    "  (with the stress suite) mutate containers while a collection runs, all at the\n"
-    "  same time.  unsafe (no GIL, plain counts, unlocked lists, no stop-the-world)\n"
-    "  loses updates and items, frees live objects or crashes; gil, atomic and brc lose\n"
-    "  nothing.  Runs the stress suite's stress/race-<variant> when it is built (each\n"
-    "  trial in its own process; on unsafe up to 10 trials until the race shows),\n"
-    "  otherwise the runners' own refcount and list races.\n"
-    "  --variants (default unsafe,gil,atomic,brc) --threads N --ops N (operations in all,\n"
-    "  per trial; default: each program's own)\n";
-
-typedef struct race_row {
-    int ok;                 /* produced its JSON line */
-    double trials, ops, lost, corrupted, premature, crashes;
-    char why[400];
-    char prog[96];
-} race_row;
-
-static void race_run(const char *variant, const char *kind, const demo_opts *o, race_row *row)
-{
-    char prog[PATH_MAX], name[64], runner[PATH_MAX];
-    snprintf(name, sizeof name, "race-%.15s", variant);
-    int stress = gilrt_sibling("stress", name, prog, sizeof prog);
-    memset(row, 0, sizeof *row);
-    if (!stress && !strcmp(kind, "collector")) {
-        snprintf(row->why, sizeof row->why, "needs stress/race-%s (not built)", variant);
-        return;
-    }
-    int unsafe = !strcmp(variant, "unsafe");
-    char *args[16], ops[32];
-    int n = 0;
-    if (stress) {
-        args[n++] = prog;
-    } else {
-        gilrt_runner(variant, runner, sizeof runner);
-        args[n++] = runner;
-        args[n++] = "demo";
-        args[n++] = "race";
-    }
-    args[n++] = "--kind";
-    args[n++] = (char *)kind;
-    if (o->threads) {
-        args[n++] = "--threads";
-        args[n++] = (char *)o->threads;
-    }
-    if (o->ops) {
-        snprintf(ops, sizeof ops, "%ld", o->ops);
-        args[n++] = "--ops";
-        args[n++] = ops;
-    }
-    if (stress) {
-        args[n++] = "--expect";
-        args[n++] = unsafe ? "race" : "clean";
-        args[n++] = "--trials";
-        args[n++] = unsafe ? "10" : "1";
-    }
-    args[n] = NULL;
-    const char *slash = strrchr(args[0], '/');
-    snprintf(row->prog, sizeof row->prog, "%s%s", slash ? slash + 1 : args[0], stress ? "" : " demo race");
-    for (int tries = 0; tries < (stress ? 1 : 3); tries++) {
-        spawn_result r;
-        if (spawn_run(args, 900, 0, &r) != 0) {
-            snprintf(row->why, sizeof row->why, "could not start %s", args[0]);
-            return;
-        }
-        jobj j;
-        /* --expect exits 1 when the expectation failed: the line still says what happened */
-        if (r.exited && (r.code == 0 || (stress && r.code == 1)) && json_parse(r.out, &j) == 0) {
-            row->ok = 1;
-            row->trials = json_get(&j, "trials") ? json_num(&j, "trials") : 1;
-            row->ops = json_num(&j, "ops");
-            row->lost = json_num(&j, strcmp(kind, "list") ? "lost_updates" : "lost_items");
-            row->corrupted = json_num(&j, "corrupted");
-            row->premature = json_num(&j, "premature_frees");
-            row->crashes = json_get(&j, "crashes") ? json_num(&j, "crashes") : 0;
-            json_free(&j);
-        } else if (!stress && !r.exited) {   /* the runner's own race crashed: a finding */
-            row->ok = 1;
-            row->trials = 1;
-            row->ops = row->lost = row->corrupted = row->premature = NAN;
-            row->crashes = 1;
-            spawn_describe(&r, row->why, sizeof row->why);
-        } else {
-            spawn_describe(&r, row->why, sizeof row->why);
-        }
-        spawn_free(&r);
-        if (!row->ok || !unsafe || row->lost > 0 || row->crashes > 0)
-            break;                           /* on unsafe, retry until the race shows */
-    }
-}
-
-static const char *cell_num(double v, char *b, size_t n)
-{
-    return isfinite(v) ? with_commas(v, b, n) : (snprintf(b, n, "-"), b);
-}
-
-static int demo_race(int argc, char **argv)
-{
-    demo_opts o = {0};
-    if (parse(argc, argv, &o, race_usage) != 0)
-        return 2;
-    char vs[8][16];
-    int nv = pick_variants(o.variants, "unsafe,gil,atomic,brc", vs, 8);
-    if (!nv)
-        return 1;
-    static const char *const kinds[] = { "refcount", "list", "collector" };
-    static const char *const what[] = {
-        "threads incref one shared object at once; the count must grow by exactly that much",
-        "threads append to one shared list at once; every item must be there, once",
-        "a collection runs while another thread moves live objects between containers",
-    };
-    printf("race: what the GIL prevents\n");
-    int bad = 0;
-    for (int k = 0; k < 3; k++) {
-        printf("\n%s race: %s\n", kinds[k], what[k]);
-        printf("  %-8s %6s %12s %-24s %10s %10s %8s  %s\n", "variant", "trials", "ops",
-               k == 1 ? "lost items" : "lost updates", "corrupted", "early free", "crashes", "program");
-        for (int i = 0; i < nv; i++) {
-            race_row row;
-            status("gilrt demo race: %s on %s", kinds[k], vs[i]);
-            race_run(vs[i], kinds[k], &o, &row);
-            status(NULL);
-            if (!row.ok) {
-                printf("  %-8s %s\n", vs[i], row.why);
-                if (strcmp(kinds[k], "collector") != 0)
-                    bad = 1;
-                continue;
-            }
-            char a[32], b[32], c[32], d[32], e[32], lost[64];
-            if (isfinite(row.lost) && row.lost > 0 && row.ops > 0)
-                snprintf(lost, sizeof lost, "%s (%.2f%%)", cell_num(row.lost, a, sizeof a), 100 * row.lost / row.ops);
-            else
-                snprintf(lost, sizeof lost, "%s", cell_num(row.lost, a, sizeof a));
-            printf("  %-8s %6.0f %12s %-24s %10s %10s %8s  %s%s%s\n", vs[i], row.trials,
-                   cell_num(row.ops, b, sizeof b), lost, cell_num(row.corrupted, c, sizeof c),
-                   cell_num(row.premature, d, sizeof d), cell_num(row.crashes, e, sizeof e), row.prog,
-                   row.why[0] ? ": " : "", row.why);
-            int harm = (isfinite(row.lost) && row.lost > 0) || row.crashes > 0 ||
-                       (isfinite(row.corrupted) && row.corrupted > 0) ||
-                       (isfinite(row.premature) && row.premature > 0);
-            if (strcmp(vs[i], "unsafe") != 0 && harm)
-                bad = 1;
-        }
-    }
-    printf("\nunsafe updates a count with a plain load, add and store, appends without the\n"
-           "list's lock and collects without stopping the other threads: two cores load\n"
-           "the same count or write the same slot, so updates and items vanish, a count\n"
-           "that drops too far frees an object still in use, and a resize racing an\n"
-           "append can crash the process.  gil lets one thread run at a time; atomic makes\n"
-           "every count update a locked instruction; brc counts the owner's references\n"
-           "plainly and everyone else's atomically; atomic and brc lock each container and\n"
-           "stop the world to collect.  They lose nothing.  (A race needs two threads on\n"
-           "two cores at the same moment: on a busy machine unsafe may need several trials.)\n");
-    return bad;
 }
 
 /* ---- mp ------------------------------------------------------------------------------------- */
@@ -319,7 +149,7 @@ static double median3(double *v, int n)
 static int demo_mp(int argc, char **argv)
 {
     demo_opts o = {0};
-    if (parse(argc, argv, &o, mp_usage) != 0)
+    if (demo_parse(argc, argv, &o, mp_usage) != 0)
         return 2;
     int ts[32], nt;
     if (o.threads) {
@@ -339,7 +169,12 @@ static int demo_mp(int argc, char **argv)
     for (int t = 0; t < nt; t++)
         for (int c = 0; c < 4; c++)
             res[t][c] = NAN;
-    printf("mp: multiprocess versus multithread (%d core%s)\n", gilrt_cores(), gilrt_cores() == 1 ? "" : "s");
+    double busy = gilrt_busy();
+    printf("mp: multiprocess versus multithread (%d core%s, %.1f other threads ready to run)\n",
+           gilrt_cores(), gilrt_cores() == 1 ? "" : "s", busy);
+    if (busy >= 0.5)
+        printf("note: other processes are using the cores: nothing can scale much, processes\n"
+               "included; run it on an idle machine to see the difference.\n");
     for (int t = 0; t < nt; t++)
         for (int v = 0; v < 3; v++) {
             char runner[PATH_MAX], th[16], why[400];
@@ -350,10 +185,10 @@ static int demo_mp(int argc, char **argv)
             double a[32], b[32];
             int n = 0;
             for (int r = 0; r < reps; r++) {
-                status("gilrt demo mp: %s, %d thread%s, run %d of %d", vars[v], ts[t], ts[t] == 1 ? "" : "s",
+                demo_status("gilrt demo mp: %s, %d thread%s, run %d of %d", vars[v], ts[t], ts[t] == 1 ? "" : "s",
                        r + 1, reps);
                 jobj j;
-                if (run_json(args, 120, &j, why, sizeof why) != 0) {
+                if (demo_run_json(args, 120, &j, why, sizeof why) != 0) {
                     fprintf(stderr, "\ngilrt demo mp: %s at %d: %s\n", vars[v], ts[t], why);
                     continue;
                 }
@@ -368,7 +203,7 @@ static int demo_mp(int argc, char **argv)
                 res[t][v + 1] = median3(a, n);
             }
         }
-    status(NULL);
+    demo_status(NULL);
     printf("ops/s (one op = build an 8-int list, sum it, free it), median of %d; (x) = speedup over T=1\n", reps);
     printf("  %3s  %-18s %-18s %-18s %-18s\n", "T", "gil threads", "gil processes", "atomic threads", "brc threads");
     for (int t = 0; t < nt; t++) {
@@ -402,10 +237,10 @@ static const char cow_usage[] =
 static int demo_cow(int argc, char **argv)
 {
     demo_opts o = {0};
-    if (parse(argc, argv, &o, cow_usage) != 0)
+    if (demo_parse(argc, argv, &o, cow_usage) != 0)
         return 2;
     char vs[8][16];
-    int nv = pick_variants(o.variants, "gil,atomic,brc", vs, 8);
+    int nv = demo_pick_variants(o.variants, "gil,atomic,brc", vs, 8);
     if (!nv)
         return 1;
     char objs[32], kids[16];
@@ -429,7 +264,7 @@ static int demo_cow(int argc, char **argv)
                              "--children", kids, NULL };
             jobj j;
             char why[400], cell[64];
-            if (run_json(args, 600, &j, why, sizeof why) != 0) {
+            if (demo_run_json(args, 600, &j, why, sizeof why) != 0) {
                 printf(" %-22s", "failed");
                 fprintf(stderr, "gilrt demo cow: %s %s: %s\n", vs[i], modes[m], why);
                 bad = 1;
@@ -483,10 +318,10 @@ static const char slots_usage[] =
 static int demo_slots(int argc, char **argv)
 {
     demo_opts o = {0};
-    if (parse(argc, argv, &o, slots_usage) != 0)
+    if (demo_parse(argc, argv, &o, slots_usage) != 0)
         return 2;
     char vs[8][16];
-    int nv = pick_variants(o.variants, "gil,atomic,brc", vs, 8);
+    int nv = demo_pick_variants(o.variants, "gil,atomic,brc", vs, 8);
     if (!nv)
         return 1;
     char count[32];
@@ -500,7 +335,7 @@ static int demo_slots(int argc, char **argv)
         gilrt_runner(vs[i], runner, sizeof runner);
         char *args[] = { runner, "demo", "slots", "--count", count, NULL };
         jobj j;
-        if (run_json(args, 300, &j, why, sizeof why) != 0) {
+        if (demo_run_json(args, 300, &j, why, sizeof why) != 0) {
             printf("  %-8s failed: %s\n", vs[i], why);
             bad = 1;
             continue;
@@ -558,7 +393,7 @@ static int run_passthrough(char **args, double timeout)
 static int demo_convoy(int argc, char **argv)
 {
     demo_opts o = {0};
-    if (parse(argc, argv, &o, convoy_usage) != 0)
+    if (demo_parse(argc, argv, &o, convoy_usage) != 0)
         return 2;
     const char *v = o.variant ? o.variant : "gil";
     char name[64], prog[PATH_MAX];
@@ -585,7 +420,7 @@ static int demo_convoy(int argc, char **argv)
 static int demo_seeds(int argc, char **argv)
 {
     demo_opts o = {0};
-    if (parse(argc, argv, &o, seeds_usage) != 0)
+    if (demo_parse(argc, argv, &o, seeds_usage) != 0)
         return 2;
     char runner[PATH_MAX];
     const char *v = o.variant ? o.variant : "gil";

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef GRT_PKGLIBEXECDIR
@@ -85,6 +86,37 @@ int gilrt_sibling(const char *folder, const char *name, char *buf, size_t n)
         return 1;
     snprintf(buf, n, "%s/%s", gilrt_bench_dir(), name);   /* installed beside the runners */
     return is_exec(buf);
+}
+
+double gilrt_loadavg(void)
+{
+    double l = -1;
+    FILE *f = fopen("/proc/loadavg", "r");
+    if (f) {
+        if (fscanf(f, "%lf", &l) != 1)
+            l = -1;
+        fclose(f);
+    }
+    return l;
+}
+
+double gilrt_busy(void)
+{
+    double sum = 0;
+    int n = 0;
+    for (int i = 0; i < 10; i++) {           /* half a second of samples */
+        FILE *f = fopen("/proc/loadavg", "r");
+        int running;
+        if (f && fscanf(f, "%*f %*f %*f %d/", &running) == 1) {
+            sum += running - 1;              /* minus this process, reading */
+            n++;
+        }
+        if (f)
+            fclose(f);
+        struct timespec ts = { 0, 50000000 };
+        nanosleep(&ts, NULL);
+    }
+    return n ? sum / n : -1;
 }
 
 int gilrt_cores(void)

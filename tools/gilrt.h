@@ -5,7 +5,7 @@
  *   gilrt.c    main, usage, where the runners are
  *   compare.c  `gilrt compare`: the plan, the runs, the medians
  *   report.c   the table, JSON, CSV and gnuplot output of compare
- *   demo.c     `gilrt demo NAME`
+ *   demo.c     `gilrt demo NAME` (demo_race.c: the race demo; demo.h)
  *   spawn.c    run a program with a time limit, capture its output
  *   jsonl.c    read the one-line JSON objects the runners print
  */
@@ -27,6 +27,11 @@ int gilrt_runner(const char *variant, char *buf, size_t n);
 int gilrt_sibling(const char *folder, const char *name, char *buf, size_t n);
 /* Online cores. */
 int gilrt_cores(void);
+/* The 1-minute load average (/proc/loadavg), -1 if unknown. */
+double gilrt_loadavg(void);
+/* Threads of other processes running or ready to run, averaged over half a
+ * second (/proc/loadavg's running count); -1 if unknown. */
+double gilrt_busy(void);
 /* Parse "1,2,4" or "1-4" into out (at most max); count, or -1 with a message. */
 int gilrt_parse_int_list(const char *s, int *out, int max, const char *opt);
 

@@ -2,8 +2,8 @@
 # variant: it runs bench/gilrt-bench-<variant> (bench/local.mk) as processes
 # and finds them beside itself in the build tree or in $(pkglibexecdir).
 bin_PROGRAMS += tools/gilrt
-tools_gilrt_SOURCES = tools/gilrt.h tools/compare.h tools/gilrt.c tools/compare.c \
-	tools/report.c tools/demo.c tools/spawn.c tools/jsonl.c
+tools_gilrt_SOURCES = tools/gilrt.h tools/compare.h tools/demo.h tools/gilrt.c tools/compare.c \
+	tools/report.c tools/demo.c tools/demo_race.c tools/spawn.c tools/jsonl.c
 tools_gilrt_CPPFLAGS = -I$(top_builddir) -DGRT_PKGLIBEXECDIR='"$(pkglibexecdir)"'
 tools_gilrt_LDADD = -lm
 

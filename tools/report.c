@@ -64,6 +64,12 @@ static void print_ratio(FILE *f, double v, int width)
         fprintf(f, " %*s", width, "-");
 }
 
+/* Other processes competed for the cores when the runs started. */
+static int busy(const cmp_plan *p)
+{
+    return p->busy_start >= 0.5 || (p->busy_start < 0 && p->load_start >= 0.5 * p->cores);
+}
+
 /* Per workload, gil's rate / each config's rate at 1 thread; rate is the
  * median ops/s, or the extra metric `key` when given. */
 static void cost_table(cmp_plan *p, FILE *f, const char *title, const char *key)
@@ -92,9 +98,9 @@ static void cost_table(cmp_plan *p, FILE *f, const char *title, const char *key)
 
 void report_table(cmp_plan *p, FILE *f)
 {
-    fprintf(f, "gilrt compare, %s\n%s; load average %.2f before the runs\n", p->date, p->host,
-            p->load_start);
-    if (p->load_start >= 0.5 * p->cores)
+    fprintf(f, "gilrt compare, %s\n%s; before the runs: %.1f other threads ready to run, load\n"
+               "average %.2f\n", p->date, p->host, p->busy_start, p->load_start);
+    if (busy(p))
         fprintf(f, "note: other processes were using the cores when it started: throughput is\n"
                    "lower and noisier than on an idle machine, and scaling looks worse than it is.\n");
     fprintf(f, "%d run%s per point of %.2g s each; ops/s is the median, spread = (max - min) / median.\n",
@@ -104,8 +110,8 @@ void report_table(cmp_plan *p, FILE *f)
     int skipped_any = 0;
     for (int w = 0; w < p->nwl; w++) {
         fprintf(f, "\n%s: %s\n  one op = %s\n", p->wl[w].name, p->wl[w].summary, p->wl[w].op);
-        fprintf(f, "  %-15s %3s %9s %7s %7s %7s %6s  %s\n", "config", "thr", "ops/s", "spread",
-                "x gil@1", "speedup", "eff.", "");
+        fprintf(f, "  %-15s %3s %9s %7s %7s %7s %6s\n", "config", "thr", "ops/s", "spread",
+                "x gil@1", "speedup", "eff.");
         double base = cmp_gil_base(p, w);
         for (int c = 0; c < p->ncfg; c++)
             for (int t = 0; t < p->nthreads; t++) {
@@ -134,7 +140,8 @@ void report_table(cmp_plan *p, FILE *f)
                 else
                     fprintf(f, " %6s", "-");
                 notes(p, pt, note, sizeof note);
-                fprintf(f, "  %s", note);
+                if (note[0])
+                    fprintf(f, "  %s", note);
                 if (pt->failures)
                     fprintf(f, "  (%d run%s failed: %s)", pt->failures, pt->failures == 1 ? "" : "s", pt->error);
                 fputc('\n', f);
@@ -149,7 +156,7 @@ void report_table(cmp_plan *p, FILE *f)
     if (t1 >= 0 && g >= 0 && p->ncfg > 1) {
         cost_table(p, f, "Single-thread cost: gil ops/s / config ops/s at 1 thread (1.10 = 10% slower than gil)\n",
                    NULL);
-        if (p->load_start >= 0.5 * p->cores)
+        if (busy(p))
             cost_table(p, f, "The same from CPU time (ops per CPU-second; steadier while other processes\n"
                              "share the cores):\n", "ops_per_cpu_s");
     }
@@ -240,7 +247,8 @@ int report_json(cmp_plan *p, const char *path)
     json_write_str(f, p->date);
     fprintf(f, ",\n  \"host\": ");
     json_write_str(f, p->host);
-    fprintf(f, ",\n  \"cores\": %d,\n  \"load_average_start\": %.2f,\n", p->cores, p->load_start);
+    fprintf(f, ",\n  \"cores\": %d,\n  \"load_average_start\": %.2f,\n  \"busy_threads_start\": %.2f,\n",
+            p->cores, p->load_start, p->busy_start);
     fprintf(f, "  \"settings\": {\"quick\": %s, \"repeat\": %d, \"seconds\": ", p->quick ? "true" : "false",
             p->repeat);
     json_write_num(f, p->seconds);
