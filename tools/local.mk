@@ -10,4 +10,4 @@ tools_gilrt_LDADD = -lm
 # `gilrt compare --quick --json`: the JSON's shape, and a number for every
 # variant and workload (not the numbers' values).  POSIX sh, no python.
 TESTS += tests/compare_json.sh
-EXTRA_DIST += tests/compare_json.sh tools/README-section.md
+EXTRA_DIST += tests/compare_json.sh
