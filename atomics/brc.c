@@ -14,21 +14,28 @@
 
 #ifdef GRT_VARIANT_BRC
 
-__thread uint32_t _grt_brc_self GRT_TLS_IE;
+__thread uint32_t _grt_brc_self GRT_TLS_IE = GRT_BRC_TID_NONE;
 
 static pthread_mutex_t brc_lock = PTHREAD_MUTEX_INITIALIZER;
 
-void _grt_brc_incref_shared(grt_object *o)          /* step 2 */
+/* Step 2's rare case: the inline atomic add took the shared count to the
+ * saturation mark or beyond; pin it there, the object is immortal from now on. */
+void _grt_brc_incref_shared(grt_object *o)
 {
-    uint32_t old = grt_atomic_faa_32(&o->xob_ref_shared, 1u << GRT_BRC_SHIFT);
-    if (GRT_UNLIKELY(_grt_brc_count(old) + 1 >= GRT_BRC_SHARED_SATURATED)) {
-        /* pin the count: the object is immortal from now on */
-        uint32_t cur = grt_atomic_load_32(&o->xob_ref_shared);
-        while (_grt_brc_count(cur) != GRT_BRC_SHARED_SATURATED &&
-               !grt_atomic_cas_32(&o->xob_ref_shared, &cur,
-                                  _grt_brc_word(GRT_BRC_SHARED_SATURATED, cur & GRT_BRC_STATE_MASK)))
-            ;
-    }
+    uint32_t cur = grt_atomic_load_32(&o->xob_ref_shared);
+    while (_grt_brc_count(cur) != GRT_BRC_SHARED_SATURATED &&
+           !grt_atomic_cas_32(&o->xob_ref_shared, &cur,
+                              _grt_brc_word(GRT_BRC_SHARED_SATURATED, cur & GRT_BRC_STATE_MASK)))
+        ;
+}
+
+/* Step 1's rare cases: a decref too many, and the last local reference. */
+void _grt_brc_decref_owner_slow(grt_object *o, uint32_t local)
+{
+    if (GRT_UNLIKELY(local == 0))
+        _grt_fatal_negative_refcnt(o);
+    grt_atomic_store_32(&o->xob_ref_local, 0);        /* local was 1 */
+    _grt_brc_merge_zero_local(o);
 }
 
 /* Merge o's counts into shared, minus `extra`; the caller is the owner, or
@@ -215,7 +222,7 @@ void _grt_brc_thread_fini(grt_tstate *ts)           /* step 5 */
     for (size_t i = 0; i < n; i++)
         brc_merge_one_queued(items[i]);
     free(items);
-    _grt_brc_self = 0;
+    _grt_brc_self = GRT_BRC_TID_NONE;
 }
 
 void _grt_brc_fork_child(grt_tstate *ts)

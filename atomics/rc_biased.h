@@ -96,8 +96,11 @@ typedef struct grt_object {
 /* Header of a statically allocated (hence immortal) object of type t. */
 #define GRT_OBJECT_HEAD_INIT(t) { .xob_tid = 0, .xob_ref_local = GRT_BRC_IMMORTAL_LOCAL, .ob_type = (t) }
 
-/* The calling thread's id; 0 when it has no thread state.  initial-exec TLS:
- * one %fs-relative load, no __tls_get_addr call from inlined code. */
+/* The calling thread's id; GRT_BRC_TID_NONE when it has no thread state
+ * (tids are handed out from 1 up and never reach it, and 0 means "no owner",
+ * so a thread without a state owns nothing).  initial-exec TLS: one
+ * %fs-relative load, no __tls_get_addr call from inlined code. */
+#define GRT_BRC_TID_NONE UINT32_MAX
 extern __thread uint32_t _grt_brc_self
     __attribute__((tls_model("initial-exec")));
 
@@ -110,6 +113,7 @@ static inline uint32_t _grt_brc_word(int32_t count, uint32_t state)
 void _grt_brc_incref_shared(grt_object *o);
 void _grt_brc_decref_shared(grt_object *o);
 void _grt_brc_merge_zero_local(grt_object *o);
+void _grt_brc_decref_owner_slow(grt_object *o, uint32_t local);
 
 static inline int _grt_rc_is_immortal(const grt_object *o)
 {
@@ -117,17 +121,28 @@ static inline int _grt_rc_is_immortal(const grt_object *o)
            _grt_brc_count(grt_atomic_load_32(&o->xob_ref_shared)) >= GRT_BRC_SHARED_SATURATED;
 }
 
+/* The fast paths test immortality first (one compare against a constant:
+ * None, small ints and interned strings are the most counted objects), then
+ * ownership (one compare against this thread's id), and the owner's decref
+ * folds its rare cases into one range check:
+ *   incref:  local + 1; reaching IMMORTAL is the saturation into immortality
+ *   decref:  local in [2, IMMORTAL-1] -> local - 1 (never reaches 0);
+ *            0 (a decref too many) and 1 (the last local reference) go to
+ *            _grt_brc_decref_owner_slow in atomics/brc.c. */
 static inline void _grt_rc_incref(grt_object *o)
 {
     uint32_t local = grt_atomic_load_32(&o->xob_ref_local);
     if (local == GRT_BRC_IMMORTAL_LOCAL)
         return;
-    if (grt_atomic_load_32(&o->xob_tid) == _grt_brc_self) {
+    if (__builtin_expect(grt_atomic_load_32(&o->xob_tid) == _grt_brc_self, 1)) {
         /* owner: a plain load and store, no lock prefix */
         grt_atomic_store_32(&o->xob_ref_local, local + 1);
-    } else {
-        _grt_brc_incref_shared(o);
+        return;
     }
+    /* step 2, inline: one atomic add; the saturation check is rare */
+    uint32_t old = grt_atomic_faa_32(&o->xob_ref_shared, 1u << GRT_BRC_SHIFT);
+    if (__builtin_expect(_grt_brc_count(old) + 1 >= GRT_BRC_SHARED_SATURATED, 0))
+        _grt_brc_incref_shared(o);
 }
 
 static inline void _grt_rc_decref(grt_object *o)
@@ -135,15 +150,24 @@ static inline void _grt_rc_decref(grt_object *o)
     uint32_t local = grt_atomic_load_32(&o->xob_ref_local);
     if (local == GRT_BRC_IMMORTAL_LOCAL)
         return;
-    if (grt_atomic_load_32(&o->xob_tid) == _grt_brc_self) {
-        if (__builtin_expect(local == 0, 0))
-            _grt_fatal_negative_refcnt(o);
-        grt_atomic_store_32(&o->xob_ref_local, local - 1);
-        if (local == 1)
-            _grt_brc_merge_zero_local(o);
-    } else {
-        _grt_brc_decref_shared(o);
+    if (__builtin_expect(grt_atomic_load_32(&o->xob_tid) == _grt_brc_self, 1)) {
+        if (__builtin_expect(local - 2u < GRT_BRC_IMMORTAL_LOCAL - 2u, 1))
+            grt_atomic_store_32(&o->xob_ref_local, local - 1);
+        else
+            _grt_brc_decref_owner_slow(o, local);
+        return;
     }
+    /* step 3, first attempt inline: while the shared count stays >= 1 after
+     * the decrement, in any state, nothing happens but the subtraction (no
+     * queueing, no free), so one CAS from the value just read suffices; any
+     * other value, or a lost race, goes to the full loop in brc.c. */
+    uint32_t shared = grt_atomic_load_32(&o->xob_ref_shared);
+    int32_t c = _grt_brc_count(shared);
+    if (__builtin_expect(c >= 2 && c < GRT_BRC_SHARED_SATURATED, 1) &&
+        __builtin_expect(grt_atomic_cas_32(&o->xob_ref_shared, &shared,
+                                           shared - (1u << GRT_BRC_SHIFT)), 1))
+        return;
+    _grt_brc_decref_shared(o);
 }
 
 /* The true count: local + shared, read without stopping anyone (a snapshot;

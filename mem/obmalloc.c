@@ -129,7 +129,14 @@ static void used_unlink(mem_heap *h, mem_pool *p)
 }
 
 /* A pool for class c from the heap's most-used arena that has a free pool
- * (CPython's usable_arenas order), mapping a new arena if none has one. */
+ * (CPython's usable_arenas order), mapping a new arena if none has one.
+ *
+ * A released pool keeps its header and its free list, which then holds every
+ * block it ever carved (nused is 0).  Taken again for the class it had, it is
+ * used as it is, as CPython does: a thread that frees its class's last block
+ * and then allocates one again — a loop making and dropping one small object
+ * does exactly that — pays a release and a carve, not a re-carve of the
+ * pool's blocks. */
 static mem_pool *pool_carve(mem_heap *h, unsigned c)
 {
     if (!h->arena_mask && !arena_new(h))
@@ -139,23 +146,28 @@ static mem_pool *pool_carve(mem_heap *h, unsigned c)
     arena_unlink(h, a);
     if (a->nfree == MEM_POOLS_PER_ARENA) h->nempty--;
     mem_pool *p;
+    bool reuse = false;
     if (a->freepools) {
         p = a->freepools;
         a->freepools = p->nextpool;
+        reuse = p->szidx == c;
     } else {
         p = (mem_pool *)(a->base + (size_t)a->ntouched++ * MEM_POOL_SIZE);
     }
     a->nfree--;
     arena_link(h, a);
 
-    size_t sz = MEM_CLASS_SIZE(c);
-    mem_block *first = (mem_block *)((char *)p + MEM_POOL_OVERHEAD);
-    first->next = NULL;
-    p->freeblock = first;
+    if (!reuse) {
+        size_t sz = MEM_CLASS_SIZE(c);
+        mem_block *first = (mem_block *)((char *)p + MEM_POOL_OVERHEAD);
+        first->next = NULL;
+        p->freeblock = first;
+        p->szidx = c;
+        p->nextoffset = (uint32_t)(MEM_POOL_OVERHEAD + sz);
+        p->maxnextoffset = (uint32_t)(MEM_POOL_SIZE - sz);
+    }
+    GRT_ASSERT_INTERNAL(p->freeblock != NULL);
     p->nused = 0;
-    p->szidx = c;
-    p->nextoffset = (uint32_t)(MEM_POOL_OVERHEAD + sz);
-    p->maxnextoffset = (uint32_t)(MEM_POOL_SIZE - sz);
     p->nextpool = p->prevpool = NULL;
     p->arena = a;
     p->heap = h;
