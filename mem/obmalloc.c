@@ -136,7 +136,11 @@ static void used_unlink(mem_heap *h, mem_pool *p)
  * used as it is, as CPython does: a thread that frees its class's last block
  * and then allocates one again — a loop making and dropping one small object
  * does exactly that — pays a release and a carve, not a re-carve of the
- * pool's blocks. */
+ * pool's blocks.  The last MEM_REUSE_SCAN released pools of the arena are
+ * searched for one of class c, so that two classes released and carved in
+ * turn do not swap pools, and re-carve them, every time. */
+#define MEM_REUSE_SCAN 8
+
 static mem_pool *pool_carve(mem_heap *h, unsigned c)
 {
     if (!h->arena_mask && !arena_new(h))
@@ -148,9 +152,16 @@ static mem_pool *pool_carve(mem_heap *h, unsigned c)
     mem_pool *p;
     bool reuse = false;
     if (a->freepools) {
-        p = a->freepools;
-        a->freepools = p->nextpool;
-        reuse = p->szidx == c;
+        mem_pool **pp = &a->freepools;
+        for (int i = 0; i < MEM_REUSE_SCAN && *pp; i++, pp = &(*pp)->nextpool)
+            if ((*pp)->szidx == c) {
+                reuse = true;
+                break;
+            }
+        if (!reuse)
+            pp = &a->freepools;
+        p = *pp;
+        *pp = p->nextpool;
     } else {
         p = (mem_pool *)(a->base + (size_t)a->ntouched++ * MEM_POOL_SIZE);
     }

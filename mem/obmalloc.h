@@ -113,7 +113,7 @@ _Static_assert(sizeof(mem_pool) <= MEM_POOL_OVERHEAD, "pool header fits its over
 struct mem_arena {
     char *base;                 /* 1 MiB-aligned */
     mem_heap *heap;
-    mem_pool *freepools;        /* released pools (headers stale) */
+    mem_pool *freepools;        /* released pools (header and free list kept) */
     uint32_t nfree;             /* pools not carved: freepools + never touched */
     uint32_t ntouched;          /* pools [0, ntouched) were carved at least once */
     mem_arena *next, *prev;     /* heap->arenas[nfree] list */
