@@ -1,10 +1,10 @@
 # mem/: the object allocator (obmalloc with per-thread heaps, tracing, debug).
 GRT_CORE_SOURCES += mem/mem_internal.h mem/obmalloc.h mem/backend.h \
 	mem/mem.c mem/obmalloc.c mem/arena.c mem/trace.c mem/snapshot.c mem/debug.c \
-	mem/stats.c mem/check.c mem/mimalloc.c
+	mem/stats.c mem/check.c mem/mimalloc.c mem/fault.h mem/fault.c
 # Unit tests (tests/unit-<variant>): one file per concept.
 UNIT_TEST_SOURCES += tests/test_mem.c tests/test_mem_threads.c tests/test_mem_debug.c \
-	tests/test_mem_trace.c
+	tests/test_mem_trace.c tests/test_mem_fail.c
 
 # bench/alloc.c: the allocator benchmark (not a test), one program per variant:
 # bench/alloc-<variant> [--runs N] [--ops N] [--quick].

@@ -3,14 +3,17 @@
  *
  * _grt_mem_init picks a backend by name (cfg->allocator, from GRT_MALLOC).
  * The entry points test one flag, mem_xfast: while it is 1 (obmalloc, not
- * tracing) they run obmalloc's inline fast path; otherwise they go through
- * the backend's table, and through the tracer when tracing is on.  The flag
- * changes only at init, fini and tracing start/stop; a thread that reads a
- * stale value is still right, because every backend path and the inline path
- * agree on obmalloc's blocks, and the tracer tolerates frees of blocks it
- * never saw.
+ * tracing, no failure injection armed) they run obmalloc's inline fast path;
+ * otherwise they go through the slow path: failure injection first when it
+ * is armed (mem/fault.c), then the backend's table, through the tracer when
+ * tracing is on.  The flag changes only at init, fini, tracing start/stop and
+ * arming/disarming injection; a thread that reads a stale value is still
+ * right, because every backend path and the inline path agree on obmalloc's
+ * blocks, the tracer tolerates frees of blocks it never saw, and injection
+ * promises nothing about an allocation racing with the call that arms it.
  */
 #include "backend.h"
+#include "fault.h"
 #include <malloc.h>
 
 static const mem_backend *mem_cur = &_grt_mem_obmalloc;
@@ -19,11 +22,19 @@ static uint32_t mem_xinitialized;       /* atomic */
 
 const mem_backend *_grt_mem_backend(void) { return mem_cur; }
 
+/* Callers change the inputs (init, tracing, injection) from different
+ * threads: the lock keeps a recomputation from storing a value computed from
+ * inputs another one has since changed. */
+static pthread_mutex_t mem_fast_lock = PTHREAD_MUTEX_INITIALIZER;
+
 void _grt_mem_update_fast(void)
 {
+    pthread_mutex_lock(&mem_fast_lock);
     uint32_t fast = grt_atomic_load_32(&mem_xinitialized) && mem_cur == &_grt_mem_obmalloc
-                    && !grt_atomic_load_32(&_grt_mem_xtracing);
+                    && !grt_atomic_load_32(&_grt_mem_xtracing)
+                    && !grt_atomic_load_32(&_grt_mem_fault_xarmed);
     grt_atomic_store_32(&mem_xfast, fast);
+    pthread_mutex_unlock(&mem_fast_lock);
 }
 
 /* ---- obmalloc's table (the inline paths are in obmalloc.h) ------------------------- */
@@ -73,6 +84,9 @@ int _grt_mem_init(const grt_config *cfg)
 {
     const char *name = cfg && cfg->allocator ? cfg->allocator : "obmalloc";
     const mem_backend *b;
+    int64_t fail_at, fail_every;
+    if (_grt_mem_fault_read_env(&fail_at, &fail_every) != 0)
+        return -1;                      /* before anything exists: nothing to undo */
     if (strcmp(name, "obmalloc") == 0) b = &_grt_mem_obmalloc;
     else if (strcmp(name, "malloc") == 0) b = &_grt_mem_system;
     else if (strcmp(name, "debug") == 0) b = &_grt_mem_debug;
@@ -105,7 +119,7 @@ int _grt_mem_init(const grt_config *cfg)
         _grt_debug_init();
     mem_cur = b;
     grt_atomic_store_32(&mem_xinitialized, 1);
-    _grt_mem_update_fast();
+    _grt_mem_fault_init(fail_at, fail_every);   /* recomputes mem_xfast */
     return 0;
 }
 
@@ -114,6 +128,7 @@ void _grt_mem_fini(void)
     if (!grt_atomic_load_32(&mem_xinitialized))
         return;
     _grt_trace_fini();
+    _grt_mem_fault_fini();
     grt_atomic_store_32(&mem_xinitialized, 0);
     _grt_mem_update_fast();
     if (mem_cur == &_grt_mem_debug)
@@ -126,6 +141,8 @@ void _grt_mem_thread_fini(grt_tstate *ts) { _grt_obm_thread_fini(ts); }
 
 void _grt_mem_fork_child(grt_tstate *ts)
 {
+    pthread_mutex_init(&mem_fast_lock, NULL);     /* its holder may be gone */
+    _grt_mem_fault_fork_child();
     _grt_obm_fork_child(ts);
     _grt_trace_fork_child();
     if (mem_cur == &_grt_mem_debug)
@@ -136,22 +153,54 @@ const char *grt_mem_allocator(void) { return mem_cur->name; }
 
 /* ---- the entry points ---------------------------------------------------------------------- */
 
+/* The backend's operation, through the tracer while tracing. */
+static inline void *mem_alloc_backend(size_t n, void *ra)
+{
+    if (grt_atomic_load_32(&_grt_mem_xtracing))
+        return _grt_trace_alloc(mem_cur, n, ra);
+    return mem_cur->alloc(n);
+}
+
+static inline void *mem_realloc_backend(void *p, size_t n, void *ra)
+{
+    if (grt_atomic_load_32(&_grt_mem_xtracing))
+        return _grt_trace_realloc(mem_cur, p, n, ra);
+    return mem_cur->realloc(p, n);
+}
+
+/* While injection is armed (mem/fault.c): count, and fail on demand.  Out of
+ * line, so that the slow path pays one load and one branch for it when it
+ * is off and stays a tail call into the backend. */
+static __attribute__((noinline)) void *mem_alloc_armed(size_t n, void *ra)
+{
+    if (_grt_mem_fault_hit())
+        return NULL;                    /* injected: nothing allocated */
+    return mem_alloc_backend(n, ra);
+}
+
+static __attribute__((noinline)) void *mem_realloc_armed(void *p, size_t n, void *ra)
+{
+    if (_grt_mem_fault_hit())
+        return NULL;                    /* injected: p untouched */
+    return mem_realloc_backend(p, n, ra);
+}
+
 static __attribute__((noinline)) void *mem_alloc_slow(size_t n, void *ra)
 {
     if (GRT_UNLIKELY(!grt_atomic_load_32(&mem_xinitialized)))
         _grt_fatal("gilrt allocator used before grt_init or after grt_fini");
-    if (grt_atomic_load_32(&_grt_mem_xtracing))
-        return _grt_trace_alloc(mem_cur, n, ra);
-    return mem_cur->alloc(n);
+    if (GRT_UNLIKELY(grt_atomic_load_32(&_grt_mem_fault_xarmed)))
+        return mem_alloc_armed(n, ra);
+    return mem_alloc_backend(n, ra);
 }
 
 static __attribute__((noinline)) void *mem_realloc_slow(void *p, size_t n, void *ra)
 {
     if (GRT_UNLIKELY(!grt_atomic_load_32(&mem_xinitialized)))
         _grt_fatal("gilrt allocator used before grt_init or after grt_fini");
-    if (grt_atomic_load_32(&_grt_mem_xtracing))
-        return _grt_trace_realloc(mem_cur, p, n, ra);
-    return mem_cur->realloc(p, n);
+    if (GRT_UNLIKELY(grt_atomic_load_32(&_grt_mem_fault_xarmed)))
+        return mem_realloc_armed(p, n, ra);
+    return mem_realloc_backend(p, n, ra);
 }
 
 static __attribute__((noinline)) void mem_free_slow(void *p)

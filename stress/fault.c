@@ -1,14 +1,17 @@
 /*
  * stress/fault.c — the fault-injection sweep.
  *
- *   fault-<variant>-asan [--scenario NAME] [--max-points N] [--verbose]
+ *   fault-<variant>-asan [--scenario NAME] [--max-points N] [--point K] [--verbose]
  *
  * Each scenario is a fixed piece of work over the public API (containers,
  * instances, cycles with finalizers and weakref callbacks that allocate, a
- * thread that exits while others hold its objects, strings and repr).  The
- * sweep first runs it once to count its allocations N, then, for every k in
- * 1..N, runs it again with the k-th allocation failing, and once more with
- * every n-th failing for a few n.  After every injected run:
+ * thread that exits while others hold its objects, strings and repr, raw
+ * grt_mem_malloc/realloc buffers).  The sweep first runs it once to count
+ * its allocations N, then, for every k in 1..N, runs it again with the k-th
+ * allocation failing, and once more with every n-th failing for a few n.
+ * Failures come from the allocator's own injection API (grt_mem_fail_at,
+ * grt_mem_fail_every in gilrt/mem.h), so every allocation counts, those
+ * inside mem/ included.  After every injected run:
  *   - every call that failed returned NULL / -1 with a MemoryError set (the
  *     scenario checks each call: a failure without an error, or with another
  *     kind, ends the sweep);
@@ -22,7 +25,6 @@
  * the error paths, and LeakSanitizer, at exit, any memory grt_fini left.
  * Exit status 0 and a summary line when everything held.
  */
-#include "fault.h"
 #include "stress_util.h"
 #define GRT_BUILD_CORE 1
 #include "../runtime/internal.h"
@@ -365,6 +367,45 @@ out:
     return rc;
 }
 
+/* Raw buffers from grt_mem_malloc / grt_mem_realloc (allocations made inside
+ * mem/ itself): growth by realloc keeps the contents, and a failed realloc
+ * leaves the block as it was. */
+static int s_raw(void)
+{
+    int rc = -1;
+    unsigned char *buf = NULL, *small[8] = { NULL };
+    grt_object *str = NULL;
+    size_t len = 16;
+    FT_NN(buf, grt_mem_malloc(len));
+    memset(buf, 'r', len);
+    while (len < 8192) {
+        unsigned char *nb = grt_mem_realloc(buf, len * 2);
+        if (!nb) {
+            fault_expect_memory_error("grt_mem_realloc", __LINE__);
+            for (size_t i = 0; i < len; i++)
+                FT_CHECK(buf[i] == 'r');
+            goto out;
+        }
+        buf = nb;
+        memset(buf + len, 'r', len);
+        len *= 2;
+    }
+    for (int i = 0; i < 8; i++) {
+        FT_NN(small[i], grt_mem_malloc(24 + 64 * (size_t)i));
+        memset(small[i], 'a' + i, 24 + 64 * (size_t)i);
+    }
+    FT_NN(str, grt_str_from_len((const char *)buf, 100));
+    FT_CHECK(grt_str_len(str) == 100 && grt_str_data(str)[99] == 'r');
+    FT_CHECK(small[7][24 + 64 * 7 - 1] == 'a' + 7);
+    rc = 0;
+out:
+    grt_mem_free(buf);
+    for (int i = 0; i < 8; i++)
+        grt_mem_free(small[i]);
+    grt_xdecref(str);
+    return rc;
+}
+
 typedef struct fault_scenario {
     const char *name;
     int (*run)(void);
@@ -377,6 +418,7 @@ static const fault_scenario scenarios[] = {
     { "threads", s_threads },
     { "strings", s_strings },
     { "deep", s_deep },
+    { "raw", s_raw },
 };
 
 /* ---- the sweep -------------------------------------------------------------------------- */
@@ -412,20 +454,25 @@ static uint64_t sweep(const fault_scenario *s, uint64_t max_points, uint64_t onl
     if (s->run() != 0)                 /* interned names, caches: settle first */
         fault_die("the scenario fails without any injected failure");
     int64_t baseline = live_objects();
-    uint64_t a0 = stress_fault_allocations();
+    /* count: armed with a target that never comes, nothing fails */
+    if (grt_mem_fail_at(INT64_MAX) != 0)
+        fault_die("grt_mem_fail_at: %s", grt_err_message());
+    uint64_t a0 = grt_mem_allocations_counted();
     if (s->run() != 0)
         fault_die("the scenario fails without any injected failure");
-    uint64_t n = stress_fault_allocations() - a0;
+    uint64_t n = grt_mem_allocations_counted() - a0;
+    grt_mem_fail_off();
     if (live_objects() != baseline)
         fault_die("the scenario leaks %" PRId64 " objects without any failure",
                   live_objects() - baseline);
-    uint64_t inj0 = stress_fault_injected(), runs = 0;
+    uint64_t inj0 = grt_mem_failures_injected(), runs = 0;
     uint64_t step = max_points && n > max_points ? (n + max_points - 1) / max_points : 1;
     for (uint64_t k = only_point ? only_point : 1; k <= n; k += step) {
         fault_point = k;
-        stress_fault_fail_at(k);
+        if (grt_mem_fail_at((int64_t)k) != 0)
+            fault_die("grt_mem_fail_at: %s", grt_err_message());
         s->run();
-        stress_fault_off();
+        grt_mem_fail_off();
         check_after(s, baseline, "fail at one allocation");
         runs++;
         if (only_point)
@@ -434,13 +481,14 @@ static uint64_t sweep(const fault_scenario *s, uint64_t max_points, uint64_t onl
     static const uint64_t every[] = { 2, 3, 5, 8, 13 };
     for (size_t i = 0; !only_point && i < sizeof every / sizeof every[0]; i++) {
         fault_point = every[i];
-        stress_fault_fail_every(every[i]);
+        if (grt_mem_fail_every((int64_t)every[i]) != 0)
+            fault_die("grt_mem_fail_every: %s", grt_err_message());
         s->run();
-        stress_fault_off();
+        grt_mem_fail_off();
         check_after(s, baseline, "fail every n-th allocation");
         runs++;
     }
-    uint64_t injected = stress_fault_injected() - inj0;
+    uint64_t injected = grt_mem_failures_injected() - inj0;
     printf("fault[%s]: %-10s %5" PRIu64 " allocations, %5" PRIu64 " runs, %6" PRIu64
            " failures injected, 0 leaked\n", grt_variant(), s->name, n, runs, injected);
     fflush(stdout);
@@ -459,7 +507,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--verbose")) fault_verbose = 1;
         else {
             fprintf(stderr, "usage: %s [--scenario NAME] [--max-points N] [--point K] [--verbose]\n"
-                    "scenarios: containers instances gc threads strings deep\n", argv[0]);
+                    "scenarios: containers instances gc threads strings deep raw\n", argv[0]);
             return 2;
         }
     }
@@ -478,6 +526,11 @@ int main(int argc, char **argv)
         return 2;
     }
     grt_gc_disable();                  /* collections only where the sweep asks */
+    if (grt_mem_fail_is_armed()) {     /* GRT_MEM_FAIL_AT/EVERY: the sweep arms its own */
+        fprintf(stderr, "%s: GRT_MEM_FAIL_AT / GRT_MEM_FAIL_EVERY ignored: the sweep injects "
+                "its own failures (replay one with --scenario NAME --point K)\n", argv[0]);
+        grt_mem_fail_off();
+    }
     uint64_t injected = 0;
     int ran = 0;
     for (size_t i = 0; i < sizeof scenarios / sizeof scenarios[0]; i++) {

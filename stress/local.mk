@@ -6,8 +6,8 @@
 #   stress/race-<v>-tsan    the same under TSan (unsafe: TSan must report)
 #   stress/stress-<v>       the stress program (`make stress` runs the long runs)
 #   stress/stress-<v>-tsan  the same under TSan, short runs in make check
-#   stress/fault-<v>-asan   the fault-injection sweep (ASan/LSan), gil and brc
-#   stress/fuzz/fuzz-brc    the libFuzzer harness (clang)
+#   stress/fault-<v>-asan   the fault-injection sweep (ASan/LSan), gil, atomic and brc
+#   stress/fuzz/fuzz-<v>    the libFuzzer harness (clang), brc and atomic
 # and stress/test_badinput.c in the unit tests.  See stress/README.md.
 
 # Bad input on every public function: unit tests, run on every variant and
@@ -109,50 +109,72 @@ stress: $(STRESS_LONG_RUNS)
 	done; echo "make stress: every long run passed"
 
 # Fault injection under AddressSanitizer/LeakSanitizer: a static ASan build
-# of the library (check only), linked with --wrap so that stress/fault_hook.c
-# sits in front of _grt_mem_alloc/_grt_mem_realloc (see stress/fault.h).
+# of the library per variant (check only); the sweep arms the allocator's own
+# injection API (grt_mem_fail_at / grt_mem_fail_every, mem/fault.c).
+# configure's ENABLE_ASAN says whether $(CC) can build with ASan; without it
+# nothing here is built and stress/fault-tests.sh skips, saying why.
 ASAN_COMPILE_FLAGS = -fsanitize=address -fno-omit-frame-pointer -g -O1
-FAULT_WRAP = -Wl,--wrap=_grt_mem_alloc -Wl,--wrap=_grt_mem_realloc
-FAULT_SOURCES = stress/fault.h stress/fault.c stress/fault_hook.c $(STRESS_UTIL_SOURCES)
-check_LTLIBRARIES += stress/libgilrt-gil-asan.la stress/libgilrt-brc-asan.la
+FAULT_SOURCES = stress/fault.c $(STRESS_UTIL_SOURCES)
+if ENABLE_ASAN
+check_LTLIBRARIES += stress/libgilrt-gil-asan.la stress/libgilrt-atomic-asan.la \
+	stress/libgilrt-brc-asan.la
 stress_libgilrt_gil_asan_la_SOURCES = $(GRT_CORE_SOURCES)
 stress_libgilrt_gil_asan_la_CPPFLAGS = $(GRT_CPPFLAGS) -DGRT_VARIANT_GIL=1
 stress_libgilrt_gil_asan_la_CFLAGS = $(AM_CFLAGS) $(ASAN_COMPILE_FLAGS)
+stress_libgilrt_atomic_asan_la_SOURCES = $(GRT_CORE_SOURCES)
+stress_libgilrt_atomic_asan_la_CPPFLAGS = $(GRT_CPPFLAGS) -DGRT_VARIANT_ATOMIC=1
+stress_libgilrt_atomic_asan_la_CFLAGS = $(AM_CFLAGS) $(ASAN_COMPILE_FLAGS)
 stress_libgilrt_brc_asan_la_SOURCES = $(GRT_CORE_SOURCES)
 stress_libgilrt_brc_asan_la_CPPFLAGS = $(GRT_CPPFLAGS) -DGRT_VARIANT_BRC=1
 stress_libgilrt_brc_asan_la_CFLAGS = $(AM_CFLAGS) $(ASAN_COMPILE_FLAGS)
-check_PROGRAMS += stress/fault-gil-asan stress/fault-brc-asan
+check_PROGRAMS += stress/fault-gil-asan stress/fault-atomic-asan stress/fault-brc-asan
 stress_fault_gil_asan_SOURCES = $(FAULT_SOURCES)
 stress_fault_gil_asan_CPPFLAGS = $(GRT_CPPFLAGS) -DGRT_VARIANT_GIL=1
 stress_fault_gil_asan_CFLAGS = $(AM_CFLAGS) $(ASAN_COMPILE_FLAGS)
-stress_fault_gil_asan_LDFLAGS = -fsanitize=address $(FAULT_WRAP)
+stress_fault_gil_asan_LDFLAGS = -fsanitize=address
 stress_fault_gil_asan_LDADD = stress/libgilrt-gil-asan.la $(GRT_LIBS)
+stress_fault_atomic_asan_SOURCES = $(FAULT_SOURCES)
+stress_fault_atomic_asan_CPPFLAGS = $(GRT_CPPFLAGS) -DGRT_VARIANT_ATOMIC=1
+stress_fault_atomic_asan_CFLAGS = $(AM_CFLAGS) $(ASAN_COMPILE_FLAGS)
+stress_fault_atomic_asan_LDFLAGS = -fsanitize=address
+stress_fault_atomic_asan_LDADD = stress/libgilrt-atomic-asan.la $(GRT_LIBS)
 stress_fault_brc_asan_SOURCES = $(FAULT_SOURCES)
 stress_fault_brc_asan_CPPFLAGS = $(GRT_CPPFLAGS) -DGRT_VARIANT_BRC=1
 stress_fault_brc_asan_CFLAGS = $(AM_CFLAGS) $(ASAN_COMPILE_FLAGS)
-stress_fault_brc_asan_LDFLAGS = -fsanitize=address $(FAULT_WRAP)
+stress_fault_brc_asan_LDFLAGS = -fsanitize=address
 stress_fault_brc_asan_LDADD = stress/libgilrt-brc-asan.la $(GRT_LIBS)
+endif
 
 # The libFuzzer harness (clang -fsanitize=fuzzer,address), built from the core
-# sources in one clang invocation.  CLANG=... picks the compiler; without
-# clang the target is a stub and the fuzz test is skipped with a message.
-CLANG ?= clang
+# sources in one clang invocation per variant: brc, the build with the most
+# ways for two threads to interact, and atomic.  configure finds clang
+# (CLANG=... picks another) and checks that it links libFuzzer
+# (HAVE_LIBFUZZER); without it stress/fuzz-tests.sh skips, saying why.
 FUZZ_CFLAGS = -std=gnu11 -g -O1 -fsanitize=fuzzer,address -pthread -DGRT_BUILD_CORE=1 \
-	-DGRT_VARIANT_BRC=1 -I$(top_builddir) -I$(top_srcdir)/include -I$(top_srcdir)/atomics \
+	-I$(top_builddir) -I$(top_srcdir)/include -I$(top_srcdir)/atomics \
 	-I$(top_srcdir)/runtime $(CK_CFLAGS)
+FUZZ_BUILD = srcs=; for f in $(GRT_CORE_SOURCES) stress/fuzz/fuzz.c; do \
+	  case $$f in *.c) srcs="$$srcs $(srcdir)/$$f";; esac; done; \
+	$(CLANG) $(FUZZ_CFLAGS)
+if HAVE_LIBFUZZER
 stress/fuzz/fuzz-brc: $(GRT_CORE_SOURCES) stress/fuzz/fuzz.c config.h
 	@mkdir -p stress/fuzz
-	$(AM_V_GEN)if command -v $(CLANG) >/dev/null 2>&1; then \
-	  srcs=; for f in $(GRT_CORE_SOURCES) stress/fuzz/fuzz.c; do \
-	    case $$f in *.c) srcs="$$srcs $(srcdir)/$$f";; esac; done; \
-	  $(CLANG) $(FUZZ_CFLAGS) -o $@ $$srcs $(GRT_LIBS); \
-	else \
-	  printf '#!/bin/sh\necho "$(CLANG) not found: install clang and libclang-rt-14-dev"\n' >$@; \
-	  chmod +x $@; \
-	fi
-check_SCRIPTS += stress/fuzz/fuzz-brc
-CLEANFILES += stress/fuzz/fuzz-brc
+	$(AM_V_GEN)$(FUZZ_BUILD) -DGRT_VARIANT_BRC=1 -o $@ $$srcs $(GRT_LIBS)
+stress/fuzz/fuzz-atomic: $(GRT_CORE_SOURCES) stress/fuzz/fuzz.c config.h
+	@mkdir -p stress/fuzz
+	$(AM_V_GEN)$(FUZZ_BUILD) -DGRT_VARIANT_ATOMIC=1 -o $@ $$srcs $(GRT_LIBS)
+check_SCRIPTS += stress/fuzz/fuzz-brc stress/fuzz/fuzz-atomic
+endif
+CLEANFILES += stress/fuzz/fuzz-brc stress/fuzz/fuzz-atomic
 EXTRA_DIST += stress/fuzz/fuzz.c stress/fuzz/corpus
+
+# What configure found, for the test scripts: an empty *_skip means the tool
+# is there; otherwise it says why not and what to install.
+stress/tools.sh: Makefile
+	@mkdir -p stress
+	$(AM_V_GEN){ echo "asan_skip='$(GRT_ASAN_SKIP)'"; echo "fuzz_skip='$(GRT_FUZZ_SKIP)'"; } >$@
+check_SCRIPTS += stress/tools.sh
+CLEANFILES += stress/tools.sh
 
 # The tests: TAP scripts that run the programs above from the build tree.
 EXTRA_DIST += stress/README.md stress/tap.sh stress/race-tests.sh stress/stress-tests.sh \

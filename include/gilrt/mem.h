@@ -67,6 +67,59 @@ int grt_mem_size_class(size_t n);
  * c is not in 0..31. */
 size_t grt_mem_class_size(int c);
 
+/* ---- failure injection (like SQLite's test hooks) ---------------------------
+ *
+ * Make allocations fail on purpose, to test what every function does when
+ * memory runs out: the k-th allocation from now fails, once, or every n-th.
+ * An injected failure is what real exhaustion looks like: the allocation
+ * returns NULL without allocating (a realloc leaves its block untouched),
+ * and the public function that needed the memory returns NULL or -1 with a
+ * MemoryError.
+ *
+ * What counts: every allocation and reallocation the allocator serves —
+ * objects, container buffers, strings, grt_mem_malloc and grt_mem_realloc —
+ * from every thread, while injection is armed (a fail_at target or a
+ * fail_every period set); frees never count.  The runtime's own bookkeeping
+ * that uses the system malloc directly (thread states, class layouts, the
+ * interned-string table, the collector's work lists) does not count.  The
+ * two modes are independent and may be armed together; an allocation that
+ * both would fail counts as one failure.
+ *
+ * Environment: GRT_MEM_FAIL_AT=k and GRT_MEM_FAIL_EVERY=n arm the same
+ * modes at grt_init, counted from the end of grt_init (grt_init makes no
+ * counted allocation after it reads them).  A value that is not a decimal
+ * number in 0..INT64_MAX makes grt_init fail with a ValueError naming the
+ * variable and the value; 0 or empty means off.
+ *
+ * Cost: none while nothing is armed (the allocation fast path tests the
+ * one flag it always tests).  While armed, every allocation takes the slow
+ * path and one atomic increment.
+ *
+ * Threads: any thread may call these, attached or not.  Arming is seen by
+ * other threads at their next allocation; whether an allocation made at the
+ * same moment as the arming call is counted is not defined.  With several
+ * threads allocating, the failing allocation is the first counted at or
+ * after the target.  grt_fini disarms; grt_init resets the counters. */
+
+/* Fail the k-th allocation from now, once (k = 1: the next one); then this
+ * mode is off again.  k = 0 turns this mode off.  Returns 0, or -1 with a
+ * ValueError if k < 0, or a StateError if the runtime is not initialised. */
+int grt_mem_fail_at(int64_t k);
+/* Fail every n-th allocation from now: the n-th, the 2n-th, ... (n = 1:
+ * every one).  n = 0 turns this mode off.  Errors as grt_mem_fail_at. */
+int grt_mem_fail_every(int64_t n);
+/* Turn both modes off.  Never fails. */
+void grt_mem_fail_off(void);
+/* 1 while a fail_at target or a fail_every period is set. */
+int grt_mem_fail_is_armed(void);
+/* Failures injected since grt_init (they stay readable after grt_fini). */
+uint64_t grt_mem_failures_injected(void);
+/* Allocations counted since grt_init: those made while armed, the failed
+ * ones included.  To count what some work allocates, arm a target that
+ * will not come (grt_mem_fail_at(INT64_MAX)), run it, read the difference,
+ * and call grt_mem_fail_off. */
+uint64_t grt_mem_allocations_counted(void);
+
 /* ---- statistics (like sys._debugmallocstats) -------------------------------- */
 
 typedef struct grt_mem_class_stats {
