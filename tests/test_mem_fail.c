@@ -1,5 +1,5 @@
 /*
- * mem/test_fail.c — allocation-failure injection (mem/fault.c): the k-th
+ * tests/test_mem_fail.c — allocation-failure injection (mem/fault.c): the k-th
  * allocation from now fails exactly once with a MemoryError from the public
  * function that needed it, every n-th fails, the two modes together, the
  * counters, every allocator and tracing, threads, the runtime working
