@@ -29,8 +29,8 @@ int _grt_mem_fault_hit(void) __attribute__((visibility("hidden")));
  * and its value when one is not a decimal integer in 0..INT64_MAX; nothing
  * is armed either way. */
 int _grt_mem_fault_read_env(int64_t *at, int64_t *every);
-/* At _grt_mem_init, once the allocator works: reset the counters and arm
- * what the environment asked for.  At _grt_mem_fini: disarm (the counters
+/* At _grt_mem_init, once the allocator works: reset the counters (nothing
+ * armed); at _grt_mem_init_done: arm what the environment asked for.  At _grt_mem_fini: disarm (the counters
  * stay readable until the next init).  Both leave mem_xfast to the caller. */
 void _grt_mem_fault_init(int64_t at, int64_t every);
 void _grt_mem_fault_fini(void);

@@ -80,6 +80,12 @@ const mem_backend _grt_mem_system = { "malloc", sys_alloc, sys_realloc, sys_free
 
 /* ---- selection and lifetime ---------------------------------------------------------------- */
 
+/* What GRT_MEM_FAIL_AT / GRT_MEM_FAIL_EVERY asked for: read (and checked)
+ * by _grt_mem_init, armed by _grt_mem_init_done at the end of grt_init, so
+ * that grt_init's own allocations (the types, the intern table) are neither
+ * counted nor failed. */
+static int64_t mem_env_fail_at, mem_env_fail_every;
+
 int _grt_mem_init(const grt_config *cfg)
 {
     const char *name = cfg && cfg->allocator ? cfg->allocator : "obmalloc";
@@ -87,6 +93,8 @@ int _grt_mem_init(const grt_config *cfg)
     int64_t fail_at, fail_every;
     if (_grt_mem_fault_read_env(&fail_at, &fail_every) != 0)
         return -1;                      /* before anything exists: nothing to undo */
+    mem_env_fail_at = fail_at;
+    mem_env_fail_every = fail_every;
     if (strcmp(name, "obmalloc") == 0) b = &_grt_mem_obmalloc;
     else if (strcmp(name, "malloc") == 0) b = &_grt_mem_system;
     else if (strcmp(name, "debug") == 0) b = &_grt_mem_debug;
@@ -119,8 +127,14 @@ int _grt_mem_init(const grt_config *cfg)
         _grt_debug_init();
     mem_cur = b;
     grt_atomic_store_32(&mem_xinitialized, 1);
-    _grt_mem_fault_init(fail_at, fail_every);   /* recomputes mem_xfast */
+    _grt_mem_fault_init(0, 0);          /* counters reset, nothing armed yet */
     return 0;
+}
+
+void _grt_mem_init_done(void)
+{
+    if (mem_env_fail_at || mem_env_fail_every)
+        _grt_mem_fault_init(mem_env_fail_at, mem_env_fail_every);   /* recomputes mem_xfast */
 }
 
 void _grt_mem_fini(void)

@@ -17,6 +17,9 @@ struct grt_tstate;
 /* Select the allocator by name (cfg->allocator; NULL = "obmalloc").  -1 with a
  * ValueError listing the valid names for an unknown one. */
 int  _grt_mem_init(const grt_config *cfg);
+/* The end of grt_init: arm the fault injection GRT_MEM_FAIL_AT/EVERY asked
+ * for (counting starts here, after grt_init's own allocations). */
+void _grt_mem_init_done(void);
 /* Release everything (arenas back to the OS).  No thread is attached but the caller. */
 void _grt_mem_fini(void);
 /* 16-byte aligned memory; NULL on failure (no error set: callers set

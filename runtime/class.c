@@ -133,18 +133,39 @@ int _grt_is_user_class(const grt_type *t)
            (t->tp_flags & GRT_TPFLAGS_HEAPTYPE) && t->tp_dealloc == instance_dealloc;
 }
 
+/* Class data lives in the runtime's allocator, like the objects, so that the
+ * fault-injection sweep (grt_mem_fail_at) reaches grt_class_new's error
+ * paths too.  All of it is freed with its class, before grt_fini shuts the
+ * allocator down. */
+static void *class_zalloc(size_t n)
+{
+    void *p = _grt_mem_alloc(n);
+    if (p)
+        memset(p, 0, n);
+    return p;
+}
+
+static char *class_strdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = _grt_mem_alloc(n);
+    if (d)
+        memcpy(d, s, n);
+    return d;
+}
+
 static void class_data_free(class_data *cd)
 {
     if (!cd)
         return;
     if (cd->slot_names)
         for (int64_t i = 0; i < cd->nslots; i++)
-            free(cd->slot_names[i]);
-    free(cd->slot_names);
-    free(cd->slot_hashes);
-    free(cd->slot_list);
-    free(cd->name);
-    free(cd);
+            _grt_mem_free(cd->slot_names[i]);
+    _grt_mem_free(cd->slot_names);
+    _grt_mem_free(cd->slot_hashes);
+    _grt_mem_free(cd->slot_list);
+    _grt_mem_free(cd->name);
+    _grt_mem_free(cd);
 }
 
 void _grt_class_dealloc(grt_object *o)
@@ -159,8 +180,8 @@ void _grt_class_dealloc(grt_object *o)
 /* The class data for name and slot_names; NULL with the error set. */
 static class_data *class_data_new(const char *name, const char *const *slot_names)
 {
-    class_data *cd = calloc(1, sizeof *cd);
-    if (!cd || !(cd->name = strdup(name)))
+    class_data *cd = class_zalloc(sizeof *cd);
+    if (!cd || !(cd->name = class_strdup(name)))
         goto nomem;
     cd->nslots = -1;
     if (!slot_names)
@@ -184,14 +205,14 @@ static class_data *class_data_new(const char *name, const char *const *slot_name
         list_len += strlen(s) + 2;
     }
     cd->nslots = n;
-    cd->slot_names = calloc((size_t)(n ? n : 1), sizeof(char *));
-    cd->slot_hashes = calloc((size_t)(n ? n : 1), sizeof(int64_t));
-    cd->slot_list = malloc(list_len);
+    cd->slot_names = class_zalloc((size_t)(n ? n : 1) * sizeof(char *));
+    cd->slot_hashes = class_zalloc((size_t)(n ? n : 1) * sizeof(int64_t));
+    cd->slot_list = _grt_mem_alloc(list_len);
     if (!cd->slot_names || !cd->slot_hashes || !cd->slot_list)
         goto nomem;
     cd->slot_list[0] = '\0';
     for (int64_t i = 0; i < n; i++) {
-        if (!(cd->slot_names[i] = strdup(slot_names[i])))
+        if (!(cd->slot_names[i] = class_strdup(slot_names[i])))
             goto nomem;
         cd->slot_hashes[i] = _grt_str_hash_bytes(slot_names[i], strlen(slot_names[i]));
         if (i)

@@ -152,6 +152,7 @@ int _grt_init_checked(const grt_config *cfg, int header_variant)
         _grt_rt.initialized = 0;
         return -1;
     }
+    _grt_mem_init_done();
     return 0;
 }
 

@@ -216,9 +216,11 @@ static __thread struct {
 static int intern_grow_locked(void)
 {
     size_t cap = intern_cap ? intern_cap * 2 : 1024;
-    grt_str **slots = calloc(cap, sizeof *slots);
+    /* the runtime's allocator, so that fault injection reaches interning */
+    grt_str **slots = _grt_mem_alloc(cap * sizeof *slots);
     if (!slots)
         return -1;
+    memset(slots, 0, cap * sizeof *slots);
     for (size_t i = 0; i < intern_cap; i++) {
         grt_str *s = intern_slots[i];
         if (!s)
@@ -228,7 +230,7 @@ static int intern_grow_locked(void)
             j = (j + 1) & (cap - 1);
         slots[j] = s;
     }
-    free(intern_slots);
+    _grt_mem_free(intern_slots);
     intern_slots = slots;
     intern_cap = cap;
     return 0;
@@ -253,7 +255,7 @@ void _grt_str_fini(void)
     for (size_t i = 0; i < intern_cap; i++)
         if (intern_slots[i])
             _grt_object_free(&intern_slots[i]->ob_base);
-    free(intern_slots);
+    _grt_mem_free(intern_slots);
     intern_slots = NULL;
     intern_cap = intern_count = 0;
     intern_epoch++;                     /* every thread cache is now stale */
