@@ -53,6 +53,16 @@ static void *t_thread_main(void *p)
     return NULL;
 }
 
+void t_init_with(const char *allocator)
+{
+    grt_config cfg;
+    T_EQ(grt_config_init(&cfg), 0);
+    cfg.allocator = allocator;
+    if (grt_init(&cfg) != 0)
+        T_FAIL("grt_init with allocator %s: %s", allocator, grt_err_message());
+    T_EQ_STR(grt_mem_allocator(), allocator);
+}
+
 void t_run_threads(int n, void (*fn)(int i, void *arg), void *arg)
 {
     pthread_t thr[64];

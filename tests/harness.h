@@ -73,5 +73,8 @@ __attribute__((noreturn)) void _t_fail(const char *file, int line, const char *f
 
 /* Run fn(i, arg) in n attached threads (grt_thread_start) and join them. */
 void t_run_threads(int n, void (*fn)(int i, void *arg), void *arg);
+/* grt_init with the default configuration but this allocator (for
+ * TEST_NOINIT cases); fails the case with the runtime's message. */
+void t_init_with(const char *allocator);
 
 #endif

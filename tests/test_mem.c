@@ -10,15 +10,6 @@
 #include "harness.h"
 #include <unistd.h>
 
-static void t_init_with(const char *allocator)
-{
-    grt_config cfg;
-    T_EQ(grt_config_init(&cfg), 0);
-    cfg.allocator = allocator;
-    if (grt_init(&cfg) != 0)
-        T_FAIL("grt_init with allocator %s: %s", allocator, grt_err_message());
-    T_EQ_STR(grt_mem_allocator(), allocator);
-}
 
 static struct grt_mem_stats t_stats(void)
 {

@@ -42,14 +42,6 @@ static uint64_t ft_mallocs(int n)
     return failed;
 }
 
-static void t_init_with(const char *allocator)
-{
-    grt_config cfg;
-    T_EQ(grt_config_init(&cfg), 0);
-    cfg.allocator = allocator;
-    if (grt_init(&cfg) != 0)
-        T_FAIL("grt_init with allocator %s: %s", allocator, grt_err_message());
-}
 
 /* ---- fail_at ------------------------------------------------------------------------------ */
 
