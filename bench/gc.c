@@ -22,17 +22,23 @@
  *
  * Every figure is the median of --reps runs (default 7); "cpu" is the
  * collecting thread's CPU time, which a machine shared with other work
- * inflates less than the wall-clock time.  Only the public API is used, as a
- * program linked against libgilrt would.
+ * inflates less than the wall-clock time.  For full and cycles also: page
+ * faults per object, how many times the thread was preempted during one
+ * collection (involuntary context switches) and the VM's steal time then:
+ * when the wall-clock time is well above the CPU time, these say where the
+ * rest went (other processes had the CPU, or the hypervisor did).  Only the
+ * public API is used, as a program linked against libgilrt would.
  *
  * usage: gc-<variant> [--quick] [--reps N] [full|cycles|young|stw|fork ...]
  */
+#define _GNU_SOURCE 1                   /* RUSAGE_THREAD */
 #include <gilrt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -52,6 +58,61 @@ static uint64_t cpu_ns(void)
     struct timespec t;
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
     return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+/* This thread's page faults and involuntary context switches so far. */
+static void thread_usage(uint64_t *faults, uint64_t *preempted)
+{
+    struct rusage u;
+    if (getrusage(RUSAGE_THREAD, &u) != 0)
+        memset(&u, 0, sizeof u);
+    *faults = (uint64_t)u.ru_minflt + (uint64_t)u.ru_majflt;
+    *preempted = (uint64_t)u.ru_nivcsw;
+}
+
+/* Time the machine's hypervisor took from this VM's CPUs (the "steal"
+ * column of /proc/stat, all CPUs together), in ticks; 0 where not known. */
+static uint64_t steal_ticks(void)
+{
+    FILE *f = fopen("/proc/stat", "r");
+    unsigned long long v[8] = { 0 };
+    if (f) {
+        if (fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2],
+                   &v[3], &v[4], &v[5], &v[6], &v[7]) != 8)
+            v[7] = 0;
+        fclose(f);
+    }
+    return v[7];
+}
+
+/* What one measured operation cost: wall and CPU time and page faults per
+ * object; how often the thread was preempted (involuntary context
+ * switches) and the VM's steal time in ms, for the whole operation. */
+typedef struct sample {
+    uint64_t t0, c0, f0, p0, s0;
+} sample;
+
+typedef struct figures {
+    double t[64], c[64], f[64], p[64], st[64];
+} figures;
+
+static void sample_start(sample *s)
+{
+    s->s0 = steal_ticks();
+    thread_usage(&s->f0, &s->p0);
+    s->c0 = cpu_ns();
+    s->t0 = now_ns();
+}
+
+static void sample_end(const sample *s, double n, int r, figures *fg)
+{
+    uint64_t t1 = now_ns(), c1 = cpu_ns(), f1, p1;
+    thread_usage(&f1, &p1);
+    fg->t[r] = (double)(t1 - s->t0) / n;
+    fg->c[r] = (double)(c1 - s->c0) / n;
+    fg->f[r] = (double)(f1 - s->f0) / n;
+    fg->p[r] = (double)(p1 - s->p0);
+    fg->st[r] = (double)(steal_ticks() - s->s0) * 1000.0 / (double)sysconf(_SC_CLK_TCK);
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -92,22 +153,24 @@ static void bench_full(int64_t n)
 {
     grt_object *holder = make_live(n);
     grt_gc_collect(2);                      /* everything reaches generation 2 */
-    double t[64], c[64];
+    figures fg;
     for (int r = 0; r < reps; r++) {
-        uint64_t c0 = cpu_ns(), t0 = now_ns();
+        sample sm;
+        sample_start(&sm);
         int64_t found = grt_gc_collect(2);
-        t[r] = (double)(now_ns() - t0) / (double)(n + 1);
-        c[r] = (double)(cpu_ns() - c0) / (double)(n + 1);
+        sample_end(&sm, (double)(n + 1), r, &fg);
         if (found != 0) die("full collection found garbage");
     }
     printf("%-8s full collection, %8" PRId64 " live lists: %7.2f ns per live object "
-           "(cpu %.2f)\n", grt_variant(), n, median(t, reps), median(c, reps));
+           "(cpu %.2f; faults %.3f, preempted %.0f, steal %.0f ms)\n", grt_variant(), n,
+           median(fg.t, reps), median(fg.c, reps), median(fg.f, reps), median(fg.p, reps),
+           median(fg.st, reps));
     grt_decref(holder);
 }
 
 static void bench_cycles(int64_t pairs)
 {
-    double t[64], c[64];
+    figures fg;
     for (int r = 0; r < reps; r++) {
         for (int64_t i = 0; i < pairs; i++) {
             grt_object *a = grt_list_new(0), *b = grt_list_new(0);
@@ -116,10 +179,10 @@ static void bench_cycles(int64_t pairs)
             grt_decref(a);
             grt_decref(b);
         }
-        uint64_t c0 = cpu_ns(), t0 = now_ns();
+        sample sm;
+        sample_start(&sm);
         int64_t found = grt_gc_collect(2);
-        t[r] = (double)(now_ns() - t0) / (double)(2 * pairs);
-        c[r] = (double)(cpu_ns() - c0) / (double)(2 * pairs);
+        sample_end(&sm, (double)(2 * pairs), r, &fg);
         if (found != 2 * pairs) {
             fprintf(stderr, "bench/gc: expected %" PRId64 " unreachable, found %" PRId64 "\n",
                     2 * pairs, found);
@@ -127,7 +190,9 @@ static void bench_cycles(int64_t pairs)
         }
     }
     printf("%-8s collecting %7" PRId64 " two-list cycles: %7.2f ns per freed object "
-           "(cpu %.2f)\n", grt_variant(), pairs, median(t, reps), median(c, reps));
+           "(cpu %.2f; faults %.3f, preempted %.0f, steal %.0f ms)\n", grt_variant(), pairs,
+           median(fg.t, reps), median(fg.c, reps), median(fg.f, reps), median(fg.p, reps),
+           median(fg.st, reps));
 }
 
 static void bench_young(int64_t old_n)

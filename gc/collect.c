@@ -14,8 +14,9 @@
  *                 object's references from outside W are then its refcount
  *                 minus that count.  The members of W are told by the
  *                 generation tag kept in their header (gc_member), so no
- *                 pass is needed to flag them first; an object with no
- *                 reference into W is flagged LEAF.
+ *                 pass is needed to flag them first.  An object with a
+ *                 reference into W is flagged REFERS; the others, leaves,
+ *                 are not traversed again (and not written here).
  *   2. mark:      objects with references from outside W are reachable, and
  *                 so is everything they reach within W.  The rest is
  *                 unreachable: referenced only from garbage.
@@ -61,8 +62,10 @@ static inline int gc_member(uint64_t f)
     return (f & GC_COLLECTING) != 0;
 }
 
-/* The mark stack, kept between collections (under the collector lock). */
+/* The mark stack, kept between collections (under the collector lock);
+ * given back after a collection that needed a big one. */
 static gc_objvec mark_stack;
+#define GC_MARK_STACK_KEEP 4096
 
 int gc_objvec_push(gc_objvec *vec, grt_object *o)
 {
@@ -90,7 +93,36 @@ void gc_objvec_free(gc_objvec *vec)
     vec->n = vec->cap = 0;
 }
 
-/* ---- steps 1-2 ---------------------------------------------------------------------------- */
+/* ---- prefetching ----------------------------------------------------------------------------- */
+
+/* How far ahead of the object it clears delete_garbage asks for the next
+ * objects' headers.  Clearing an object frees others, a long chain of
+ * dependent loads (object, item array, referent, the allocator's pool
+ * headers) through which the processor cannot run ahead to the next slot's
+ * object by itself.  (The walks of steps 1-3 go through memory in order,
+ * which the hardware prefetcher follows unaided: prefetching there only
+ * cost time, measured.) */
+#define GC_PREFETCH_AHEAD 8
+
+/* always_inline: a function that does nothing but prefetch has no effect
+ * GCC counts, so unless it is inlined first GCC deletes the call. */
+#define GC_PREFETCH_FN static inline __attribute__((always_inline)) void
+
+/* Ask for the collector header and object header of the object
+ * GC_PREFETCH_AHEAD slots after slot i of s, if any (holes read NULL); the
+ * two headers straddle two cache lines when the block does not start one. */
+GC_PREFETCH_FN gc_prefetch_slot(const gc_seg *s, uint32_t i)
+{
+    if (GRT_LIKELY(i + GC_PREFETCH_AHEAD < s->n)) {
+        const char *o = (const char *)s->slot[i + GC_PREFETCH_AHEAD];
+        if (o) {
+            __builtin_prefetch(o - GRT_GC_HEAD_SIZE, 1, 3);
+            __builtin_prefetch(o + GRT_OBJECT_HEAD_SIZE - 1, 1, 3);
+        }
+    }
+}
+
+/* ---- step 1: count ---------------------------------------------------------------------------- */
 
 static int visit_count(grt_object *r, void *arg)
 {
@@ -115,13 +147,13 @@ static int64_t count_internal_refs(gc_space *w)
         int refers = 0;
         if (o->ob_type->tp_traverse)
             o->ob_type->tp_traverse(o, visit_count, &refers);
-        if (!refers)
-            *gc_prev_word(o) |= GC_LEAF;
+        if (refers)
+            *gc_prev_word(o) |= GC_REFERS;
     }
     return n;
 }
 
-/* References to o from outside the work set. */
+/* References to o from outside the work set (f: its gc_prev). */
 static int64_t external_refs(grt_object *o, uint64_t f)
 {
     int64_t rc = grt_refcnt(o);
@@ -132,18 +164,34 @@ static int64_t external_refs(grt_object *o, uint64_t f)
     return rc - internal;
 }
 
+/* ---- steps 2-3: mark and partition ----------------------------------------------------------- */
+
 /* Steps 2 and 3 are one walk over W in its order (memory order, mostly:
- * prefetch-friendly).  An object found reachable when the walk gets there
- * (marked REACHABLE by an earlier traversal, or referenced from outside W)
- * is final: it gets the survivor's generation tag at once (so that no later
- * visit takes it for a member of W), moves to the target generation, and is
- * traversed unless it is a leaf.  An object that looks unreachable is
- * flagged SCANNED and COLLECTING and compacted in place: what stays in W is
- * U, the garbage.  If a later traversal reaches such an object, it leaves W
- * (a hole in its slot) for the target generation at once, and is traversed
- * then.  So no stack holds the bulk of the heap, each reachable object is
- * traversed at most once (leaves never), the unreachable ones not at all,
- * and garbage is never copied. */
+ * prefetch-friendly).  An object the walk finds referenced from outside W
+ * is reachable: it gets the survivor's generation tag at once (so that no
+ * later visit takes it for a member of W), moves to the target generation,
+ * and is traversed unless it is a leaf.  Whatever such a traversal reaches
+ * in W is reachable too, wherever it lies: it leaves W at once (NULL in its
+ * slot, which the walk then skips without touching the object), becomes a
+ * survivor the same way, and goes on the mark stack to be traversed in turn
+ * unless it is a leaf.  An object the walk finds with no reference from
+ * outside (and not reached yet) looks unreachable: it is flagged SCANNED
+ * and COLLECTING and compacted in place; what stays in W is U, the garbage.
+ * If a later traversal reaches it, it is rescued like any other object
+ * reached.  So each reachable object is traversed at most once (leaves
+ * never), the unreachable ones not at all, garbage is never copied, and an
+ * object reached before the walk gets to it is touched once, not twice (for
+ * a full collection of a big heap, a cache miss saved per object).
+ *
+ * The stack holds the reached non-leaf objects not yet traversed.  So that
+ * it never holds the bulk of a big heap, a non-leaf object reached ahead of
+ * the walk while the stack holds GC_MARK_STACK_MAX objects is only flagged
+ * REACHABLE instead, and left where it is: the walk takes it for a survivor
+ * when it gets there, and traverses it then.  (Objects reached behind the
+ * walk are pushed whatever the stack holds: the walk will not come back for
+ * them.) */
+#define GC_MARK_STACK_MAX 65536
+
 typedef struct mark_state {
     gc_space *to;                       /* where survivors go */
     uint64_t survivor;                  /* their flags: tracked, the target's tag */
@@ -151,12 +199,12 @@ typedef struct mark_state {
     int64_t garbage;                    /* objects left in U */
     int special;                        /* U may hold weakrefs, weakly referenced
                                            objects or finalizers (step 4, 5) */
-    gc_objvec *stack;                   /* reached after the walk passed them */
+    gc_objvec *stack;                   /* reached, not yet traversed */
 } mark_state;
 
 static inline void make_survivor(mark_state *m, grt_object *o, uint64_t *p, uint64_t f)
 {
-    *p = (f & GC_STICKY_FLAGS) | m->survivor;
+    *p = (f & GC_STICKY_FLAGS) | m->survivor;   /* the collection's bits cleared */
     gc_space_append(m->to, o);
     m->kept++;
 }
@@ -166,17 +214,22 @@ static int visit_mark(grt_object *r, void *arg)
     if (gc_is_gc(r)) {
         uint64_t *p = gc_prev_word(r);
         uint64_t f = *p;
-        if ((f & GC_REACHABLE) || !gc_member(f))
-            return 0;
-        if (!(f & GC_SCANNED)) {
-            *p = f | GC_REACHABLE;      /* ahead of the walk: it will see it */
+        if (!gc_member(f))
+            return 0;                   /* outside W, or a survivor already */
+        mark_state *m = arg;
+        if (f & GC_REACHABLE)
+            return 0;                   /* ahead, flagged already */
+        if (!(f & GC_SCANNED) && (f & GC_REFERS) && m->stack->n >= GC_MARK_STACK_MAX) {
+            *p = f | GC_REACHABLE;      /* ahead: the walk will take it */
             return 0;
         }
-        mark_state *m = arg;            /* behind the walk: rescue it now */
+        /* gc_next is its slot in W: ahead of the walk, or (SCANNED) the
+         * compacted one in U behind it */
         *(grt_object **)gc_head(r)->gc_next = NULL;
-        m->garbage--;
+        if (f & GC_SCANNED)
+            m->garbage--;
         make_survivor(m, r, p, f);
-        if (!(f & GC_LEAF) && gc_objvec_push(m->stack, r) != 0)
+        if ((f & GC_REFERS) && gc_objvec_push(m->stack, r) != 0)
             _grt_fatal("gc: out of memory for the mark stack");
     }
     return 0;
@@ -231,14 +284,10 @@ static void cursor_finish(gc_space *sp, gc_cursor *c)
         return;
     }
     c->seg->n = c->i;
-    gc_seg *rest = c->seg->next;
+    gc_space rest = { c->seg->next, sp->tail };
     c->seg->next = NULL;
     sp->tail = c->seg;
-    while (rest) {
-        gc_seg *next = rest->next;
-        gc_seg_put(rest);
-        rest = next;
-    }
+    gc_space_release(&rest);
 }
 
 /* Steps 2-3 over w: survivors go to `to` with generation tag to_tag; w
@@ -248,14 +297,15 @@ static void cursor_finish(gc_space *sp, gc_cursor *c)
 static int64_t mark_and_partition(gc_space *w, gc_space *to, int to_tag, int untrack_tuples,
                                   int64_t *garbage, int *special)
 {
-    mark_state m = { to, GC_TRACKED | gc_gen_bits(to_tag), 0, 0, 0, &mark_stack };
+    mark_state m = { .to = to, .survivor = GC_TRACKED | gc_gen_bits(to_tag),
+                     .stack = &mark_stack };
     m.stack->n = 0;
     gc_cursor c = { w->head, 0, 0 };
     for (gc_seg *s = w->head; s; s = s->next) {
         for (uint32_t i = 0; i < s->n; i++) {
             grt_object *o = s->slot[i];
             if (!o)
-                continue;
+                continue;               /* untracked, or reached (a survivor) */
             uint64_t *p = gc_prev_word(o);
             uint64_t f = *p;
             if (!(f & GC_REACHABLE) && external_refs(o, f) == 0) {
@@ -273,7 +323,7 @@ static int64_t mark_and_partition(gc_space *w, gc_space *to, int to_tag, int unt
                 continue;               /* reachable, and no longer tracked */
             }
             make_survivor(&m, o, p, f);
-            if (f & GC_LEAF)
+            if (!(f & GC_REFERS))
                 continue;               /* nothing of W to reach through it */
             o->ob_type->tp_traverse(o, visit_mark, &m);
             while (m.stack->n) {
@@ -283,6 +333,8 @@ static int64_t mark_and_partition(gc_space *w, gc_space *to, int to_tag, int unt
         }
     }
     cursor_finish(w, &c);
+    if (m.stack->cap > GC_MARK_STACK_KEEP)
+        gc_objvec_free(m.stack);        /* a big heap's stack: not kept */
     *garbage = m.garbage;
     *special = m.special;
     return m.kept;
@@ -350,39 +402,80 @@ static void finalize_garbage(gc_objvec *fin_slots)
     }
 }
 
-static void delete_garbage(gc_space *u, int saveall)
+/* The collector's own reference to an object of U while its tp_clear runs
+ * (clearing may drop the last other reference to it).  In atomic, taking
+ * and dropping it need no lock-prefixed instruction: no other thread can
+ * change o's count meanwhile, because the world is stopped (or the GIL is
+ * held, and detached threads touch no object) and, besides, o is garbage:
+ * only objects of U refer to it, and only this thread clears them.  So a
+ * relaxed load and store do what the atomic add would; the drop that
+ * would reach zero takes the ordinary path, which frees.  (The atomic
+ * wrapper's relaxed accesses keep this visible to TSan.)  Elsewhere the
+ * ordinary incref/decref: plain already in gil and unsafe, and in brc the
+ * count's representation depends on which thread owns the object.  An
+ * object made immortal meanwhile (by user code) is left alone. */
+static inline void gc_hold(grt_object *o)
+{
+#ifdef GRT_VARIANT_ATOMIC
+    if (!grt_is_immortal(o))
+        _grt_rc_set(o, grt_refcnt(o) + 1);
+#else
+    grt_incref(o);
+#endif
+}
+
+static inline void gc_release(grt_object *o)
+{
+#ifdef GRT_VARIANT_ATOMIC
+    if (grt_is_immortal(o))
+        return;
+    int64_t rc = grt_refcnt(o);
+    if (rc > 1) {
+        _grt_rc_set(o, rc - 1);
+        return;
+    }
+#endif
+    grt_decref(o);
+}
+
+/* Step 7.  The slots of the objects that are still there right after their
+ * own turn go in *alive (slots, not objects, as for the finalizers): only
+ * those can be left over at the end, so that move_leftovers need not walk
+ * all of U again, a million empty slots after a million objects freed. */
+static void delete_garbage(gc_space *u, int saveall, gc_objvec *alive)
 {
     gc_saved_error se;
     gc_error_save(&se);                 /* the caller's error, if any, waits */
     for (gc_seg *s = u->head; s; s = s->next)
         for (uint32_t i = 0; i < s->n; i++) {
+            gc_prefetch_slot(s, i);
             grt_object *o = s->slot[i];   /* re-read: clearing one frees others */
             if (!o)
                 continue;
             if (saveall) {
                 if (grt_list_append(gc_rt.garbage, o) != 0)
                     grt_err_clear();
-                continue;
+            } else if (o->ob_type->tp_clear) {
+                gc_hold(o);
+                o->ob_type->tp_clear(o);
+                if (GRT_UNLIKELY(grt_err_occurred() != GRT_ERR_NONE)) {
+                    gc_saved_error none = { .kind = GRT_ERR_NONE };
+                    gc_error_report_restore(&none, "tp_clear of", o);
+                }
+                gc_release(o);
             }
-            grt_inquiry clear = o->ob_type->tp_clear;
-            if (!clear)
-                continue;
-            grt_incref(o);
-            clear(o);
-            if (GRT_UNLIKELY(grt_err_occurred() != GRT_ERR_NONE)) {
-                gc_saved_error none = { .kind = GRT_ERR_NONE };
-                gc_error_report_restore(&none, "tp_clear of", o);
-            }
-            grt_decref(o);
+            if (s->slot[i] && gc_objvec_push(alive, (grt_object *)&s->slot[i]) != 0)
+                _grt_fatal("gc: out of memory for the list of objects left over");
         }
     gc_error_report_restore(&se, "", NULL);
 }
 
-/* Objects of u that are still alive move on to `to`. */
-static void move_leftovers(gc_space *u, gc_space *to, int to_tag)
+/* Objects of u that are still alive (their slots are among `alive`) move
+ * on to `to`; u's segments are given back. */
+static void move_leftovers(gc_space *u, gc_objvec *alive, gc_space *to, int to_tag)
 {
-    GC_SPACE_FOREACH(u, s, i) {
-        grt_object *o = s->slot[i];
+    for (size_t k = 0; k < alive->n; k++) {
+        grt_object *o = *(grt_object **)alive->v[k];   /* NULL: freed since */
         if (!o)
             continue;
         uint64_t *p = gc_prev_word(o);
@@ -392,11 +485,32 @@ static void move_leftovers(gc_space *u, gc_space *to, int to_tag)
     gc_space_release(u);
 }
 
+/* Build with -DGRT_GC_PHASE_TIMES=1 to have every collection print how long
+ * each step took to stderr (for profiling; compiles to nothing otherwise). */
+#ifdef GRT_GC_PHASE_TIMES
+#  define GC_PHASE(name) gc_phase_mark(name)
+static void gc_phase_mark(const char *name)
+{
+    static uint64_t t_last;
+    uint64_t t = _grt_now_ns();
+    if (!name)
+        fprintf(stderr, "\n");
+    else if (!*name)
+        fprintf(stderr, "gc phases:");
+    else
+        fprintf(stderr, " %s %.3f ms", name, (double)(t - t_last) / 1e6);
+    t_last = t;
+}
+#else
+#  define GC_PHASE(name) ((void)0)
+#endif
+
 void gc_collect_world_stopped(int gen, gc_result *r)
 {
     GRT_ASSERT(gc_tls_lock_held);
     GRT_ASSERT(_grt_world_is_stopped());
     GRT_ASSERT(gen >= 0 && gen < GRT_GC_NGENERATIONS);
+    gc_pool_trim();                     /* what the last collection gave back, unused since */
     gc_space w = { 0 }, u;
     /* oldest first, as CPython merges younger lists behind older ones */
     if (gen >= 2) gc_space_splice(&w, &gc_rt.old[1]);
@@ -409,10 +523,13 @@ void gc_collect_world_stopped(int gen, gc_result *r)
 
     gc_member_tags = gen == 0 ? 1u << 0 : gen == 1 ? 3u : 3u | (1u << old_tag);
     gc_recheck = 0;
+    GC_PHASE("");
     r->candidates = count_internal_refs(&w);
+    GC_PHASE("count");
     int64_t n;                          /* objects in U */
     int special;
     int64_t kept = mark_and_partition(&w, to, to_tag, 1, &n, &special);
+    GC_PHASE("mark");
     u = w;                              /* what stayed is the garbage */
     if (gen == 1)
         gc_rt.long_lived_pending += kept;
@@ -445,9 +562,15 @@ void gc_collect_world_stopped(int gen, gc_result *r)
         mark_and_partition(&u, to, to_tag, 0, &n, &special);
         gc_recheck = 0;
     }
-    delete_garbage(&u, (debug & GRT_GC_DEBUG_SAVEALL) != 0);
+    GC_PHASE("weakrefs+finalizers");
+    gc_objvec alive = { 0 };
+    delete_garbage(&u, (debug & GRT_GC_DEBUG_SAVEALL) != 0, &alive);
+    GC_PHASE("delete");
     _grt_brc_merge_all_queues();        /* frees what tp_clear queued to parked owners */
-    move_leftovers(&u, to, to_tag);
+    move_leftovers(&u, &alive, to, to_tag);
+    gc_objvec_free(&alive);
+    GC_PHASE("leftovers");
+    GC_PHASE(NULL);
     r->collected = n + wr_freed;
     r->uncollectable = 0;               /* no legacy finalizers in gilrt */
 }

@@ -53,10 +53,12 @@
 #define GC_TRACKED      ((uint64_t)1 << 0)  /* in a space; gc_next is its slot */
 #define GC_FINALIZED    ((uint64_t)1 << 1)  /* tp_finalize ran (PEP 442): never again */
 #define GC_COLLECTING   ((uint64_t)1 << 2)  /* found unreachable by the running collection */
-#define GC_REACHABLE    ((uint64_t)1 << 3)  /* marked reachable by the running collection */
+#define GC_REACHABLE    ((uint64_t)1 << 3)  /* reached ahead of the running collection's walk,
+                                               left for it (a full mark stack) */
 #define GC_IMMORTALIZED ((uint64_t)1 << 4)  /* made immortal by freeze; mortal again at fini */
 #define GC_SCANNED      ((uint64_t)1 << 5)  /* passed by the running collection's mark walk */
-#define GC_LEAF         ((uint64_t)1 << 6)  /* refers to nothing the running collection examines */
+#define GC_REFERS       ((uint64_t)1 << 6)  /* refers to a member of the running collection's
+                                               work set (else a leaf: traversed only once) */
 #define GC_GEN_SHIFT    8                   /* bits 8-10: the generation's tag, below */
 #define GC_GEN_MASK     ((uint64_t)7 << GC_GEN_SHIFT)
 #define GC_REFS_SHIFT   16                  /* bits 16-63: references from the work set */
@@ -70,6 +72,10 @@
 #define GC_OLD_TAG_A    2
 #define GC_OLD_TAG_B    3
 #define GC_PERMANENT_GEN 4
+
+/* The inline paths of gc/gc_internal.h use these bits under their own names. */
+_Static_assert(_GRT_GC_TRACKED == GC_TRACKED, "gc_internal.h's TRACKED bit is gc_impl.h's");
+_Static_assert(_GRT_GC_STICKY_FLAGS == GC_STICKY_FLAGS, "gc_internal.h's sticky bits are gc_impl.h's");
 
 static inline uint64_t gc_gen_bits(int gen) { return (uint64_t)gen << GC_GEN_SHIFT; }
 static inline int gc_gen_of(uint64_t f) { return (int)((f & GC_GEN_MASK) >> GC_GEN_SHIFT); }
@@ -115,6 +121,8 @@ void gc_space_set_gen(gc_space *sp, int gen);
 void gc_space_release(gc_space *sp);
 gc_seg *gc_seg_get(void);
 void gc_seg_put(gc_seg *s);
+/* Free the spare segments beyond what the pool keeps (gc/space.c). */
+void gc_pool_trim(void);
 
 #define GC_SPACE_FOREACH(sp, seg, i)                                            \
     for (gc_seg *seg = (sp)->head; seg; seg = seg->next)                        \
@@ -122,12 +130,15 @@ void gc_seg_put(gc_seg *s);
 
 /* ---- per-thread data (tstate->gc) ----------------------------------------------------- */
 typedef struct gc_tstate {
+    /* allocations - frees not yet added to _grt_gc_xcount0, atomic; first,
+     * for the inline free path of gc/gc_internal.h */
+    uint64_t xdelta;
     gc_space young;                 /* written by this thread, or by a collector (world stopped) */
-    uint64_t xdelta;                /* allocations - frees not yet added to xcount0, atomic */
     bool requested;                 /* GRT_BREAK_GC set and not yet serviced */
     struct gc_tstate *next, *prev;  /* gc_rt.threads, under space_lock */
     grt_tstate *ts;
 } gc_tstate;
+_Static_assert(offsetof(gc_tstate, xdelta) == 0, "the inline free path finds xdelta at ts->gc");
 
 /* ---- the collector's global state ------------------------------------------------------- */
 typedef struct gc_callback_entry {
@@ -152,7 +163,6 @@ typedef struct gc_runtime {
     gc_seg *pool;                   /* spare segments, under space_lock */
     int64_t npool, nsegs_used;
 
-    uint64_t xcount0;               /* flushed part of generation 0's count, atomic */
     int64_t count[3];               /* [1], [2]: collections of the younger generation */
     uint32_t xthreshold[3];         /* atomic: read by the allocation path */
     uint32_t xenabled;              /* atomic */

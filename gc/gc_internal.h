@@ -44,16 +44,17 @@ void _grt_gc_fork_child(struct grt_tstate *ts);
  * generation 0 and may request a collection (GRT_BREAK_GC) for the next
  * safepoint; never collects.  NULL on failure (no error set). */
 grt_object *_grt_gc_alloc(size_t size);
-/* Free the memory of an untracked GC object; counts one deallocation. */
-void _grt_gc_free(grt_object *o);
+/* Free the memory of an untracked GC object; counts one deallocation
+ * (inline, below). */
+static inline void _grt_gc_free(grt_object *o);
 
 /* Track a fully built object that this thread alone can see yet (fatal if
  * it is tracked already). */
 void _grt_gc_track(grt_object *o);
 /* Untrack (nothing if untracked).  Any thread may untrack an object it is
- * deallocating, whichever thread tracked it. */
-void _grt_gc_untrack(grt_object *o);
-int  _grt_gc_is_tracked(grt_object *o);
+ * deallocating, whichever thread tracked it.  Inline, below. */
+static inline void _grt_gc_untrack(grt_object *o);
+static inline int  _grt_gc_is_tracked(grt_object *o);
 /* A dict that holds only untracked values is itself untracked; call when a
  * value is stored in dict d (tracks d if v may be part of a cycle).  Safe
  * against another thread doing the same for the same dict. */
@@ -87,5 +88,77 @@ int  _grt_gc_finalize_from_dealloc(grt_object *o);
  * at once if the list is empty.  The list head is changed by other threads
  * (weakrefs dying): read it only with grt_atomic_load_ptr. */
 void _grt_weakrefs_clear_on_dealloc(grt_object *o);
+
+/* ---- the inline paths every deallocation takes ----------------------------------------
+ * A collection that frees a million objects runs these a million times, so
+ * they are inline here rather than calls into gc/.  What they rely on, from
+ * gc/gc_impl.h (which static-asserts that these values are its own):
+ *   - gc_prev bit 0 is TRACKED; bits 1 and 4 (FINALIZED, IMMORTALIZED) are
+ *     the only ones that outlive untracking;
+ *   - a tracked object's gc_next is the address of its slot, which only the
+ *     thread deallocating the object writes outside a collection;
+ *   - generation 0's count is _grt_gc_xcount0 plus each thread's unflushed
+ *     delta, the first field of its collector data (ts->gc), written only by
+ *     that thread (or with the world stopped); the count is never taken
+ *     below zero by a free (CPython's rule). */
+#define _GRT_GC_TRACKED      ((uint64_t)1 << 0)
+#define _GRT_GC_STICKY_FLAGS (((uint64_t)1 << 1) | ((uint64_t)1 << 4))
+#define _GRT_GC_COUNT_FLUSH  32
+
+extern uint64_t _grt_gc_xcount0;            /* atomic */
+
+static inline uint64_t *_grt_gc_prev_word(grt_object *o)
+{
+    return (uint64_t *)&_GRT_AS_GC(o)->gc_prev;
+}
+
+static inline int _grt_gc_is_tracked(grt_object *o)
+{
+    return (grt_atomic_load_64(_grt_gc_prev_word(o)) & _GRT_GC_TRACKED) != 0;
+}
+
+static inline void _grt_gc_untrack(grt_object *o)
+{
+    uint64_t *w = _grt_gc_prev_word(o);
+    uint64_t f = grt_atomic_load_64(w);
+    if (!(f & _GRT_GC_TRACKED))
+        return;
+    grt_gc_head *g = _GRT_AS_GC(o);
+    /* The slot is ours to clear: nobody else writes it outside a collection
+     * (gc/gc_impl.h), and a collection stops this thread first. */
+    *(grt_object **)g->gc_next = NULL;
+    g->gc_next = 0;
+    grt_atomic_store_64(w, f & _GRT_GC_STICKY_FLAGS);
+}
+
+/* Count a free for generation 0 where the thread has no collector data
+ * (gc/space.c). */
+void _grt_gc_count_free_stray(void);
+
+static inline void _grt_gc_count_free(void)
+{
+    grt_tstate *ts = _grt_tstate_current;
+    uint64_t *xdelta = ts ? (uint64_t *)ts->gc : NULL;
+    if (GRT_UNLIKELY(!xdelta)) {
+        _grt_gc_count_free_stray();
+        return;
+    }
+    /* only this thread writes its delta outside a collection: relaxed load + store */
+    int64_t v = (int64_t)grt_atomic_load_64(xdelta) - 1;
+    if (v < 0 && (int64_t)grt_atomic_load_64(&_grt_gc_xcount0) + v < 0)
+        return;                         /* never below zero */
+    if (GRT_UNLIKELY(v <= -_GRT_GC_COUNT_FLUSH)) {
+        grt_atomic_faa_64(&_grt_gc_xcount0, (uint64_t)v);
+        v = 0;
+    }
+    grt_atomic_store_64(xdelta, (uint64_t)v);
+}
+
+static inline void _grt_gc_free(grt_object *o)
+{
+    GRT_ASSERT(!_grt_gc_is_tracked(o));
+    _grt_gc_count_free();
+    _grt_mem_free(_GRT_AS_GC(o));
+}
 
 #endif

@@ -353,7 +353,7 @@ int _grt_gc_init(const grt_config *cfg)
         }
     GRT_ASSERT(!gc_rt.threads && !gc_rt.old[0].head && !gc_rt.old[1].head &&
                !gc_rt.permanent.head && !gc_rt.orphans.head);
-    grt_atomic_store_64(&gc_rt.xcount0, 0);
+    grt_atomic_store_64(&_grt_gc_xcount0, 0);
     memset(gc_rt.count, 0, sizeof gc_rt.count);
     for (int i = 0; i < GRT_GC_NGENERATIONS; i++)
         grt_atomic_store_32(&gc_rt.xthreshold[i], (uint32_t)cfg->gc_threshold[i]);

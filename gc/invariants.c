@@ -9,7 +9,8 @@
  *     1 in generation 1, gc_rt.old_tag in generation 2, GC_PERMANENT_GEN in
  *     the permanent generation;
  *   - none of the collection's scratch bits (COLLECTING, REACHABLE,
- *     SCANNED, LEAF, the internal count) is set;
+ *     SCANNED, REFERS, the internal count) is set, nor any bit no flag
+ *     uses;
  *   - its count is positive.
  */
 #include "gc_impl.h"
@@ -20,8 +21,9 @@ typedef struct check_ctx {
 
 static void check_space(const gc_space *sp, int tag, const char *name, check_ctx *c)
 {
-    const uint64_t scratch = GC_COLLECTING | GC_REACHABLE | GC_SCANNED | GC_LEAF |
-                             ~(GC_REFS_ONE - 1);
+    /* everything but what outlives a collection: the scratch bits, the
+     * internal count, and the bits no flag uses */
+    const uint64_t scratch = ~(GC_TRACKED | GC_STICKY_FLAGS | GC_GEN_MASK);
     GC_SPACE_FOREACH(sp, s, i) {
         grt_object *o = s->slot[i];
         if (!o)

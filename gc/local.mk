@@ -3,7 +3,7 @@ GRT_CORE_SOURCES += gc/gc_internal.h gc/gc_impl.h gc/space.c gc/collect.c \
 	gc/generations.c gc/finalize.c gc/weakref.c gc/api.c gc/teardown.c \
 	gc/invariants.c
 UNIT_TEST_SOURCES += tests/test_gc.c tests/test_gc_final.c tests/test_weakref.c \
-	tests/test_gc_threads.c
+	tests/test_gc_threads.c tests/test_gc_bulk.c
 
 # bench/gc-<variant>: the collector's costs (see bench/gc.c), a program per variant.
 noinst_PROGRAMS += bench/gc-gil bench/gc-atomic bench/gc-brc bench/gc-unsafe

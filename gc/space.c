@@ -5,18 +5,22 @@
  *
  * Generation 0's count.  CPython counts container allocations minus
  * deallocations in one integer under the GIL.  Here every thread counts in
- * its own gc_tstate.xdelta and adds it to gc_rt.xcount0 (an atomic add)
+ * its own gc_tstate.xdelta and adds it to _grt_gc_xcount0 (an atomic add)
  * once it reaches ±GC_COUNT_FLUSH, so GIL-off threads allocating
  * containers do not all write one cache line.  The threshold check reads the
  * global count plus the thread's own delta; the other threads' unflushed
  * deltas (fewer than GC_COUNT_FLUSH each) are ignored there but included in
  * grt_gc_get_count.  A free is not counted when the count (global plus the
- * thread's delta) is already zero, as in CPython.
+ * thread's delta) is already zero, as in CPython.  Frees are counted by the
+ * inline path of gc/gc_internal.h (_grt_gc_count_free), which does what
+ * gc_count_add(-1) does.
  */
 #include "gc_impl.h"
 
-#define GC_COUNT_FLUSH 32
+#define GC_COUNT_FLUSH _GRT_GC_COUNT_FLUSH   /* shared with the inline free path */
 #define GC_POOL_MAX 64
+
+uint64_t _grt_gc_xcount0;               /* generation 0's flushed count */
 
 gc_runtime gc_rt = {
     .lock = PTHREAD_MUTEX_INITIALIZER,
@@ -30,7 +34,12 @@ static __thread int gc_tls_stopped GRT_TLS_IE;
 
 /* ---- segments and spaces ------------------------------------------------------------- */
 
-/* The pool keeps spare segments up to as many as are in use (at least
+/* Spare segments wait in the pool.  Segments given back go there, all of
+ * them: a collection that frees a big heap gives back thousands, and the
+ * program usually tracks as many new objects soon after, so freeing them
+ * inside the pause only to allocate them again is waste (glibc trims its
+ * heap on such frees: system calls).  gc_pool_trim, at the start of every
+ * collection, frees what exceeds as many as are in use (at least
  * GC_POOL_MAX): a collection appends its survivors to fresh segments before
  * it releases the old ones, so a heap of n objects wants about twice its
  * table for a moment, every collection. */
@@ -51,18 +60,40 @@ gc_seg *gc_seg_get(void)
     return s;
 }
 
-void gc_seg_put(gc_seg *s)
+/* Give back the chain first..last of n segments. */
+static void seg_put_chain(gc_seg *first, gc_seg *last, int64_t n)
 {
     pthread_mutex_lock(&gc_rt.space_lock);
-    gc_rt.nsegs_used--;
-    if (gc_rt.npool < GC_POOL_MAX || gc_rt.npool < gc_rt.nsegs_used) {
-        s->next = gc_rt.pool;
-        gc_rt.pool = s;
-        gc_rt.npool++;
-        s = NULL;
+    gc_rt.nsegs_used -= n;
+    last->next = gc_rt.pool;
+    gc_rt.pool = first;
+    gc_rt.npool += n;
+    pthread_mutex_unlock(&gc_rt.space_lock);
+}
+
+void gc_seg_put(gc_seg *s)
+{
+    seg_put_chain(s, s, 1);
+}
+
+void gc_pool_trim(void)
+{
+    gc_seg *excess = NULL;
+    pthread_mutex_lock(&gc_rt.space_lock);
+    int64_t keep = gc_rt.nsegs_used > GC_POOL_MAX ? gc_rt.nsegs_used : GC_POOL_MAX;
+    while (gc_rt.npool > keep) {
+        gc_seg *s = gc_rt.pool;
+        gc_rt.pool = s->next;
+        gc_rt.npool--;
+        s->next = excess;
+        excess = s;
     }
     pthread_mutex_unlock(&gc_rt.space_lock);
-    free(s);
+    while (excess) {
+        gc_seg *next = excess->next;
+        free(excess);
+        excess = next;
+    }
 }
 
 void gc_space_grow(gc_space *sp)
@@ -100,12 +131,12 @@ void gc_space_set_gen(gc_space *sp, int gen)
 
 void gc_space_release(gc_space *sp)
 {
-    gc_seg *s = sp->head;
-    while (s) {
-        gc_seg *next = s->next;
-        gc_seg_put(s);
-        s = next;
-    }
+    if (!sp->head)
+        return;
+    int64_t n = 0;
+    for (gc_seg *s = sp->head; s; s = s->next)
+        n++;
+    seg_put_chain(sp->head, sp->tail, n);
     sp->head = sp->tail = NULL;
 }
 
@@ -163,25 +194,6 @@ static int track_if_untracked(grt_object *o)
     } while (!grt_atomic_cas_64(gc_prev_word(o), &f, (f & GC_STICKY_FLAGS) | GC_TRACKED));
     track_append(o);
     return 1;
-}
-
-void _grt_gc_untrack(grt_object *o)
-{
-    uint64_t *w = gc_prev_word(o);
-    uint64_t f = grt_atomic_load_64(w);
-    if (!(f & GC_TRACKED))
-        return;
-    grt_gc_head *g = gc_head(o);
-    /* The slot is ours to clear: nobody else writes it outside a collection
-     * (see gc/gc_impl.h), and a collection stops this thread first. */
-    *(grt_object **)g->gc_next = NULL;
-    g->gc_next = 0;
-    grt_atomic_store_64(w, f & GC_STICKY_FLAGS);
-}
-
-int _grt_gc_is_tracked(grt_object *o)
-{
-    return (grt_atomic_load_64(gc_prev_word(o)) & GC_TRACKED) != 0;
 }
 
 int _grt_gc_may_be_tracked(grt_object *o)
@@ -245,7 +257,7 @@ void gc_count_add(int d)
     grt_tstate *ts = _grt_tstate_current;
     gc_tstate *g = ts ? (gc_tstate *)ts->gc : NULL;
     if (GRT_UNLIKELY(!g)) {
-        grt_atomic_faa_64(&gc_rt.xcount0, (uint64_t)(int64_t)d);
+        grt_atomic_faa_64(&_grt_gc_xcount0, (uint64_t)(int64_t)d);
         return;
     }
     /* only this thread writes xdelta outside a collection: relaxed load + store */
@@ -253,17 +265,17 @@ void gc_count_add(int d)
     /* As CPython's, the count never goes below zero: freeing objects older
      * than the last collection does not make room for new ones.  (Exact for
      * one thread; with several, against the flushed count.) */
-    if (d < 0 && v < 0 && (int64_t)grt_atomic_load_64(&gc_rt.xcount0) + v < 0)
+    if (d < 0 && v < 0 && (int64_t)grt_atomic_load_64(&_grt_gc_xcount0) + v < 0)
         return;
     if (v >= GC_COUNT_FLUSH || v <= -GC_COUNT_FLUSH) {
-        grt_atomic_faa_64(&gc_rt.xcount0, (uint64_t)v);
+        grt_atomic_faa_64(&_grt_gc_xcount0, (uint64_t)v);
         v = 0;
     }
     grt_atomic_store_64(&g->xdelta, (uint64_t)v);
     if (d <= 0 || g->requested)
         return;
     int64_t t0 = grt_atomic_load_32(&gc_rt.xthreshold[0]);
-    if (t0 > 0 && (int64_t)grt_atomic_load_64(&gc_rt.xcount0) + v > t0 &&
+    if (t0 > 0 && (int64_t)grt_atomic_load_64(&_grt_gc_xcount0) + v > t0 &&
         grt_atomic_load_32(&gc_rt.xenabled) && !grt_atomic_load_32(&gc_rt.xcollecting)) {
         g->requested = true;
         _grt_breaker_set(ts, GRT_BREAK_GC);   /* collected at the next safepoint */
@@ -273,7 +285,7 @@ void gc_count_add(int d)
 int64_t gc_count0(void)
 {
     pthread_mutex_lock(&gc_rt.space_lock);
-    int64_t n = (int64_t)grt_atomic_load_64(&gc_rt.xcount0);
+    int64_t n = (int64_t)grt_atomic_load_64(&_grt_gc_xcount0);
     for (gc_tstate *g = gc_rt.threads; g; g = g->next)
         n += (int64_t)grt_atomic_load_64(&g->xdelta);
     pthread_mutex_unlock(&gc_rt.space_lock);
@@ -283,7 +295,7 @@ int64_t gc_count0(void)
 void gc_count0_reset(void)
 {
     pthread_mutex_lock(&gc_rt.space_lock);
-    grt_atomic_store_64(&gc_rt.xcount0, 0);
+    grt_atomic_store_64(&_grt_gc_xcount0, 0);
     for (gc_tstate *g = gc_rt.threads; g; g = g->next)
         grt_atomic_store_64(&g->xdelta, 0);
     pthread_mutex_unlock(&gc_rt.space_lock);
@@ -300,11 +312,9 @@ grt_object *_grt_gc_alloc(size_t size)
     return _GRT_FROM_GC(g);
 }
 
-void _grt_gc_free(grt_object *o)
+void _grt_gc_count_free_stray(void)
 {
-    GRT_ASSERT(!_grt_gc_is_tracked(o));
     gc_count_add(-1);
-    _grt_mem_free(_GRT_AS_GC(o));
 }
 
 void gc_take_young(gc_space *to)
@@ -342,7 +352,7 @@ static void thread_retire_locked(gc_tstate *g)
     } else {
         gc_space_splice(&gc_rt.orphans, &g->young);
     }
-    grt_atomic_faa_64(&gc_rt.xcount0, grt_atomic_load_64(&g->xdelta));
+    grt_atomic_faa_64(&_grt_gc_xcount0, grt_atomic_load_64(&g->xdelta));
     if (g->prev) g->prev->next = g->next; else gc_rt.threads = g->next;
     if (g->next) g->next->prev = g->prev;
 }
