@@ -10,19 +10,21 @@
 
 #define ERR_MSG_MAX 512
 
-static __thread struct {
-    grt_err_kind kind;
-    char msg[ERR_MSG_MAX];
-} err_state;
+/* The kind is read on hot paths (grt_err_occurred after every deallocation
+ * that may run a finalizer): initial-exec TLS, one %fs-relative load.  The
+ * message stays in ordinary TLS: 512 bytes of initial-exec TLS would use up
+ * the static TLS reserve that lets a program dlopen() the library. */
+static __thread grt_err_kind err_kind GRT_TLS_IE;
+static __thread char err_msg[ERR_MSG_MAX];
 
-grt_err_kind grt_err_occurred(void) { return err_state.kind; }
+grt_err_kind grt_err_occurred(void) { return err_kind; }
 
-const char *grt_err_message(void) { return err_state.kind ? err_state.msg : ""; }
+const char *grt_err_message(void) { return err_kind ? err_msg : ""; }
 
 void grt_err_clear(void)
 {
-    err_state.kind = GRT_ERR_NONE;
-    err_state.msg[0] = '\0';
+    err_kind = GRT_ERR_NONE;
+    err_msg[0] = '\0';
 }
 
 const char *grt_err_kind_name(grt_err_kind k)
@@ -46,16 +48,16 @@ void *grt_err_set(grt_err_kind kind, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(err_state.msg, sizeof err_state.msg, fmt, ap);
+    vsnprintf(err_msg, sizeof err_msg, fmt, ap);
     va_end(ap);
-    err_state.kind = kind;
+    err_kind = kind;
     return NULL;
 }
 
 void grt_err_print(void)
 {
-    if (err_state.kind)
-        fprintf(stderr, "%s: %s\n", grt_err_kind_name(err_state.kind), err_state.msg);
+    if (err_kind)
+        fprintf(stderr, "%s: %s\n", grt_err_kind_name(err_kind), err_msg);
     grt_err_clear();
 }
 

@@ -83,7 +83,14 @@ extern __thread grt_tstate *_grt_tstate_current GRT_TLS_IE;
 
 /* The attached thread's state; fatal with a message naming `what` when the
  * caller is not attached. */
-grt_tstate *_grt_tstate_require(const char *what);
+__attribute__((noreturn, cold)) void _grt_tstate_require_failed(const char *what);
+static inline grt_tstate *_grt_tstate_require(const char *what)
+{
+    grt_tstate *ts = _grt_tstate_current;
+    if (GRT_UNLIKELY(!ts || grt_atomic_load_32(&ts->xstate) != GRT_TS_ATTACHED))
+        _grt_tstate_require_failed(what);
+    return ts;
+}
 #define GRT_REQUIRE_ATTACHED() _grt_tstate_require(__func__)
 
 void _grt_breaker_set(grt_tstate *ts, uint32_t bits);

@@ -27,13 +27,10 @@ uint64_t _grt_now_ns(void)
     return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
 }
 
-grt_tstate *_grt_tstate_require(const char *what)
+void _grt_tstate_require_failed(const char *what)
 {
-    grt_tstate *ts = _grt_tstate_current;
-    if (GRT_UNLIKELY(!ts || grt_atomic_load_32(&ts->xstate) != GRT_TS_ATTACHED))
-        _grt_fatal("%s called from a thread that is not attached to the runtime "
-                   "(call grt_attach first, or GRT_END_ALLOW_THREADS after a blocking call)", what);
-    return ts;
+    _grt_fatal("%s called from a thread that is not attached to the runtime "
+               "(call grt_attach first, or GRT_END_ALLOW_THREADS after a blocking call)", what);
 }
 
 void _grt_breaker_set(grt_tstate *ts, uint32_t bits) { grt_atomic_or_32(&ts->xbreaker, bits); }
