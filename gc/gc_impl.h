@@ -87,6 +87,7 @@ static inline int gc_is_gc(const grt_object *o) { return (o->ob_type->tp_flags &
 
 /* ---- spaces ---------------------------------------------------------------------------- */
 #define GC_SEG_SLOTS 1022                   /* 8 KiB segments */
+#define GC_YOUNG_SEGS_MAX 64                /* see the holes in gc/space.c */
 
 typedef struct gc_seg {
     struct gc_seg *next;
@@ -129,12 +130,17 @@ void gc_pool_trim(void);
         for (uint32_t i = 0; i < seg->n; i++)
 
 /* ---- per-thread data (tstate->gc) ----------------------------------------------------- */
+/* Each on its own cache lines (aligned_alloc in gc/space.c): xdelta is
+ * written at every container allocation and free, and two threads' states
+ * next to each other in malloc's heap would share a line. */
 typedef struct gc_tstate {
     /* allocations - frees not yet added to _grt_gc_xcount0, atomic; first,
      * for the inline free path of gc/gc_internal.h */
-    uint64_t xdelta;
+    _Alignas(64) uint64_t xdelta;
     gc_space young;                 /* written by this thread, or by a collector (world stopped) */
     bool requested;                 /* GRT_BREAK_GC set and not yet serviced */
+    bool compact;                   /* requested because of holes (gc/space.c) */
+    uint32_t young_segs;            /* segments added to young since the last collection */
     struct gc_tstate *next, *prev;  /* gc_rt.threads, under space_lock */
     grt_tstate *ts;
 } gc_tstate;

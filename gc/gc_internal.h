@@ -112,6 +112,11 @@ static inline uint64_t *_grt_gc_prev_word(grt_object *o)
     return (uint64_t *)&_GRT_AS_GC(o)->gc_prev;
 }
 
+/* The slot of this thread's young space it filled last, or NULL (a hint:
+ * _grt_gc_young_pop checks it against the space). */
+extern __thread grt_object **_grt_gc_young_top __attribute__((tls_model("initial-exec")));
+void _grt_gc_young_pop(grt_object **slot);
+
 static inline int _grt_gc_is_tracked(grt_object *o)
 {
     return (grt_atomic_load_64(_grt_gc_prev_word(o)) & _GRT_GC_TRACKED) != 0;
@@ -125,8 +130,15 @@ static inline void _grt_gc_untrack(grt_object *o)
         return;
     grt_gc_head *g = _GRT_AS_GC(o);
     /* The slot is ours to clear: nobody else writes it outside a collection
-     * (gc/gc_impl.h), and a collection stops this thread first. */
-    *(grt_object **)g->gc_next = NULL;
+     * (gc/gc_impl.h), and a collection stops this thread first.  The slot
+     * this thread filled last is given back instead of left as a hole
+     * (_grt_gc_young_pop), so that containers made and dropped in LIFO order
+     * do not grow the young table between collections. */
+    grt_object **slot = (grt_object **)g->gc_next;
+    if (slot == _grt_gc_young_top)
+        _grt_gc_young_pop(slot);
+    else
+        *slot = NULL;
     g->gc_next = 0;
     grt_atomic_store_64(w, f & _GRT_GC_STICKY_FLAGS);
 }

@@ -235,19 +235,24 @@ int _grt_gc_collect_auto(void)
 void _grt_gc_on_safepoint(grt_tstate *ts)
 {
     gc_tstate *g = ts->gc;
+    bool compact = g && g->compact;
     if (g)
-        g->requested = false;
+        g->requested = g->compact = false;
     if (gc_tls_lock_held || !grt_atomic_load_32(&gc_rt.xenabled) ||
         grt_atomic_load_32(&gc_rt.xcollecting))
         return;
     int64_t t0 = grt_atomic_load_32(&gc_rt.xthreshold[0]);
-    if (t0 <= 0 || gc_count0() <= t0)
+    bool due = t0 > 0 && gc_count0() > t0;
+    if (!due && !compact)
         return;                         /* someone collected meanwhile */
     /* busy: another thread is collecting, which serves this request too */
     if (pthread_mutex_trylock(&gc_rt.lock) != 0)
         return;
     gc_tls_lock_held = 1;
-    collect_generations();
+    /* a request for holes (gc/space.c) that the counts do not call for
+     * collects generation 0, which compacts every young space */
+    if (collect_generations() < 0 && compact && g->young_segs > 0)
+        gc_collect_main(0);
     gc_lock_release();
 }
 

@@ -159,12 +159,48 @@ static inline gc_tstate *gc_self(void)
     return ts ? (gc_tstate *)ts->gc : NULL;
 }
 
+/* Holes.  Untracking clears an object's slot; the table is compacted by the
+ * next collection.  The slot a thread filled last is given back at once
+ * (_grt_gc_young_pop), which covers the common case of temporaries made and
+ * dropped in LIFO order.  Other orders (a FIFO queue of containers) leave
+ * holes while the generation-0 count, allocations minus deallocations,
+ * stays low and never triggers a collection; so a thread whose young space
+ * grew by GC_YOUNG_SEGS_MAX segments since the last collection asks for a
+ * young collection (CPython's linked lists have no holes and need no such
+ * rule).  That bounds the table at about 512 KiB per thread between
+ * collections. */
+
+__thread grt_object **_grt_gc_young_top GRT_TLS_IE;
+
+void _grt_gc_young_pop(grt_object **slot)
+{
+    gc_tstate *g = gc_self();
+    gc_seg *t = g ? g->young.tail : NULL;
+    *slot = NULL;
+    /* only this thread (or a collector, world stopped) changes its tail and
+     * n; a stale hint fails this test and leaves an ordinary hole */
+    if (t && t->n && slot == &t->slot[t->n - 1]) {
+        t->n--;
+        _grt_gc_young_top = t->n ? &t->slot[t->n - 1] : NULL;
+    } else {
+        _grt_gc_young_top = NULL;
+    }
+}
+
 /* Put a just-tracked object on this thread's young space. */
 static void track_append(grt_object *o)
 {
     gc_tstate *g = gc_self();
     if (GRT_LIKELY(g)) {
+        gc_seg *t = g->young.tail;
         gc_space_append(&g->young, o);
+        _grt_gc_young_top = (grt_object **)_GRT_AS_GC(o)->gc_next;
+        if (GRT_UNLIKELY(g->young.tail != t) && ++g->young_segs > GC_YOUNG_SEGS_MAX &&
+            !g->requested && grt_atomic_load_32(&gc_rt.xenabled) &&
+            !grt_atomic_load_32(&gc_rt.xcollecting)) {
+            g->requested = g->compact = true;
+            _grt_breaker_set(g->ts, GRT_BREAK_GC);
+        }
         return;
     }
     pthread_mutex_lock(&gc_rt.space_lock);   /* no thread state: rare (teardown) */
@@ -322,8 +358,10 @@ void gc_take_young(gc_space *to)
     GRT_ASSERT(_grt_world_is_stopped());
     pthread_mutex_lock(&gc_rt.space_lock);
     gc_space_splice(to, &gc_rt.orphans);
-    for (gc_tstate *g = gc_rt.threads; g; g = g->next)
+    for (gc_tstate *g = gc_rt.threads; g; g = g->next) {
         gc_space_splice(to, &g->young);
+        g->young_segs = 0;
+    }
     pthread_mutex_unlock(&gc_rt.space_lock);
 }
 
@@ -331,9 +369,10 @@ void gc_take_young(gc_space *to)
 
 void _grt_gc_thread_init(grt_tstate *ts)
 {
-    gc_tstate *g = calloc(1, sizeof *g);
+    gc_tstate *g = aligned_alloc(_Alignof(gc_tstate), sizeof *g);   /* a multiple of its alignment */
     if (!g)
         _grt_fatal("gc: out of memory for a thread's collector state");
+    memset(g, 0, sizeof *g);
     g->ts = ts;
     pthread_mutex_lock(&gc_rt.space_lock);
     g->next = gc_rt.threads;

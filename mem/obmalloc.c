@@ -75,8 +75,12 @@ static void arena_unlink(mem_heap *h, mem_arena *a)
 
 static mem_arena *arena_new(mem_heap *h)
 {
-    mem_arena *a = malloc(sizeof *a);
-    if (!a) return NULL;
+    /* its own cache line: its owner writes it at every pool carve and
+     * release, and two heaps' arenas side by side in malloc's heap would
+     * share a line (alloc_churn on 2 threads ran at 1.3x to 2.0x of 1) */
+    void *mem;
+    if (posix_memalign(&mem, 64, sizeof(mem_arena)) != 0) return NULL;
+    mem_arena *a = mem;
     char *base = _grt_arena_map();
     if (!base) { free(a); return NULL; }
     *a = (mem_arena){ .base = base, .heap = h, .nfree = MEM_POOLS_PER_ARENA };

@@ -111,7 +111,7 @@ _Static_assert(sizeof(mem_pool) <= MEM_POOL_OVERHEAD, "pool header fits its over
 
 /* Kept outside the arena (system malloc): the arena's pools are all usable. */
 struct mem_arena {
-    char *base;                 /* 1 MiB-aligned */
+    _Alignas(64) char *base;    /* 1 MiB-aligned; the struct fills its cache line */
     mem_heap *heap;
     mem_pool *freepools;        /* released pools (header and free list kept) */
     uint32_t nfree;             /* pools not carved: freepools + never touched */

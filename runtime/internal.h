@@ -60,8 +60,11 @@ typedef struct grt_brc_queue {
     size_t n, cap;
 } grt_brc_queue;
 
+/* Cache-line aligned (aligned_alloc in runtime/tstate.c): each thread writes
+ * its own state often (object counts, breaker), and two states side by side
+ * in malloc's heap would share a line. */
 typedef struct grt_tstate {
-    uint32_t tid;                       /* never reused; brc owner id */
+    _Alignas(64) uint32_t tid;                       /* never reused; brc owner id */
     uint32_t xstate;                    /* GRT_TS_*, atomic */
     uint32_t xbreaker;                  /* GRT_BREAK_* bits, atomic */
     bool holds_gil;                     /* only this thread reads/writes it */

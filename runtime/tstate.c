@@ -61,9 +61,10 @@ static void tstate_key_create(void) { pthread_key_create(&tstate_key, tstate_key
 
 static grt_tstate *tstate_register(void)
 {
-    grt_tstate *ts = calloc(1, sizeof *ts);
+    grt_tstate *ts = aligned_alloc(_Alignof(grt_tstate), sizeof *ts);   /* a multiple of its alignment */
     if (!ts)
         return grt_err_set(GRT_ERR_MEMORY, "grt_attach: out of memory for a thread state");
+    memset(ts, 0, sizeof *ts);
     ts->thread = pthread_self();
     pthread_mutex_lock(&_grt_rt.registry_lock);
     /* A thread that registers during a pause starts SUSPENDED: the restart

@@ -16,6 +16,7 @@
  * points at its object, tags match, no scratch bit is left.
  */
 #include "harness.h"
+#include "../gc/gc_impl.h"
 
 static int64_t live_objects(void)
 {
@@ -214,4 +215,64 @@ TEST(gc_segments_given_back_are_reused)
         T_EQ(_grt_gc_check(), 0);
         T_EQ(live_objects(), before);
     }
+}
+
+/* ---- holes in the young table (gc/space.c) --------------------------------- */
+
+static int64_t segs_used(void)
+{
+    pthread_mutex_lock(&gc_rt.space_lock);
+    int64_t n = gc_rt.nsegs_used;
+    pthread_mutex_unlock(&gc_rt.space_lock);
+    return n;
+}
+
+static int64_t gen0_collections(void)
+{
+    grt_gc_stats st;
+    T_EQ(grt_gc_get_stats(&st), 0);
+    return st.gen[0].collections;
+}
+
+/* Temporaries made and dropped in LIFO order give their slots back: the
+ * table does not grow, and no collection is needed. */
+TEST(gc_lifo_churn_does_not_grow_the_table)
+{
+    grt_object *a = grt_int_new(1), *b = grt_int_new(2);
+    int64_t segs = segs_used(), cols = gen0_collections();
+    for (int i = 0; i < 300000; i++) {
+        grt_object *t = grt_tuple_pack(2, a, b), *l = grt_list_new(0);
+        T_NOT_NULL(t);
+        T_NOT_NULL(l);
+        T_EQ(grt_list_append(l, t), 0);
+        grt_decref(t);
+        grt_decref(l);
+        grt_safepoint();
+    }
+    T_LE(segs_used() - segs, 1);
+    T_EQ(gen0_collections(), cols);
+    T_EQ(_grt_gc_check(), 0);
+    grt_decref(a);
+    grt_decref(b);
+}
+
+/* A FIFO queue of containers keeps the generation-0 count low while its
+ * holes pile up: the young space asks for a collection once it has grown by
+ * GC_YOUNG_SEGS_MAX segments, so the table stays bounded. */
+TEST(gc_fifo_churn_is_compacted)
+{
+    enum { QUEUE = 100, ROUNDS = 300000 };
+    grt_object *q[QUEUE] = { 0 };
+    int64_t segs = segs_used(), cols = gen0_collections(), peak = 0;
+    for (int i = 0; i < ROUNDS; i++) {
+        grt_xdecref(q[i % QUEUE]);
+        T_NOT_NULL(q[i % QUEUE] = grt_list_new(0));
+        grt_safepoint();
+        int64_t s = segs_used() - segs;
+        if (s > peak) peak = s;
+    }
+    for (int k = 0; k < QUEUE; k++) grt_decref(q[k]);
+    T_GE(gen0_collections() - cols, ROUNDS / (GC_YOUNG_SEGS_MAX * GC_SEG_SLOTS));
+    T_LE(peak, 2 * GC_YOUNG_SEGS_MAX + 4);
+    T_EQ(_grt_gc_check(), 0);
 }
