@@ -65,7 +65,10 @@ char *_grt_arena_map(void)
 void _grt_arena_unmap(char *base)
 {
     uint8_t *e = radix_entry((uintptr_t)base, false);
-    GRT_ASSERT(e && *e == 1);
+    /* an atomic load, even in the assertion: once munmap returns, another
+     * thread's mmap may get this megabyte and set the byte again, an order
+     * TSan cannot see through the kernel */
+    GRT_ASSERT(e && grt_atomic_load_8(e) == 1);
     grt_atomic_store_8(e, 0);
     if (munmap(base, MEM_ARENA_SIZE) != 0)
         _grt_fatal("mem: munmap of arena %p failed (errno %d)", (void *)base, errno);
