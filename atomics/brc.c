@@ -72,6 +72,31 @@ static grt_tstate *brc_find_owner_locked(uint32_t tid)
     return NULL;
 }
 
+/* Append o to q (brc_lock held, or the only thread left after a fork). */
+static void brc_queue_push(grt_brc_queue *q, grt_object *o, uint32_t tid)
+{
+    if (q->n == q->cap) {
+        size_t cap = q->cap ? q->cap * 2 : 64;
+        grt_object **items = realloc(q->items, cap * sizeof *items);
+        if (!items)
+            _grt_fatal("brc: out of memory growing the merge queue of thread %u", tid);
+        q->items = items;
+        q->cap = cap;
+    }
+    q->items[q->n++] = o;
+}
+
+/* Merge the n objects taken from queues, with no lock held (merging frees
+ * objects, whose finalizers run user code), and free the array.  0 if there
+ * were none: the caller's drain loop ends. */
+static size_t brc_merge_taken(grt_object **items, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        brc_merge_one_queued(items[i]);
+    free(items);
+    return n;
+}
+
 /* Queue o to its owner (step 4); merge it here if the owner has exited. */
 static void brc_queue(grt_object *o)
 {
@@ -84,16 +109,7 @@ static void brc_queue(grt_object *o)
     grt_tstate *owner = tid ? brc_find_owner_locked(tid) : NULL;
     pthread_mutex_unlock(&_grt_rt.registry_lock);
     if (owner) {
-        grt_brc_queue *q = &owner->brc;
-        if (q->n == q->cap) {
-            size_t cap = q->cap ? q->cap * 2 : 64;
-            grt_object **items = realloc(q->items, cap * sizeof *items);
-            if (!items)
-                _grt_fatal("brc: out of memory growing the merge queue of thread %u", tid);
-            q->items = items;
-            q->cap = cap;
-        }
-        q->items[q->n++] = o;
+        brc_queue_push(&owner->brc, o, tid);
         _grt_breaker_set(owner, GRT_BREAK_BRC_MERGE);
         pthread_mutex_unlock(&brc_lock);
         return;
@@ -156,13 +172,8 @@ static void brc_drain(grt_tstate *ts)
         if (ts->brc.cap != SIZE_MAX)
             ts->brc.cap = 0;
         pthread_mutex_unlock(&brc_lock);
-        if (n == 0) {
-            free(items);
+        if (brc_merge_taken(items, n) == 0)
             return;
-        }
-        for (size_t i = 0; i < n; i++)
-            brc_merge_one_queued(items[i]);
-        free(items);
     }
 }
 
@@ -194,13 +205,8 @@ void _grt_brc_merge_all_queues(void)
         }
         pthread_mutex_unlock(&_grt_rt.registry_lock);
         pthread_mutex_unlock(&brc_lock);
-        if (n == 0) {
-            free(all);
+        if (brc_merge_taken(all, n) == 0)
             return;
-        }
-        for (size_t i = 0; i < n; i++)
-            brc_merge_one_queued(all[i]);
-        free(all);
     }
 }
 
@@ -236,18 +242,8 @@ void _grt_brc_fork_child(grt_tstate *ts)
     for (grt_tstate *t = _grt_rt.threads; t; t = t->next) {
         if (t == ts || t->brc.cap == SIZE_MAX || t->brc.n == 0)
             continue;
-        for (size_t i = 0; i < t->brc.n; i++) {
-            grt_brc_queue *q = &ts->brc;
-            if (q->n == q->cap) {
-                size_t cap = q->cap ? q->cap * 2 : 64;
-                grt_object **items = realloc(q->items, cap * sizeof *items);
-                if (!items)
-                    _grt_fatal("brc: out of memory adopting merge queues after fork");
-                q->items = items;
-                q->cap = cap;
-            }
-            q->items[q->n++] = t->brc.items[i];
-        }
+        for (size_t i = 0; i < t->brc.n; i++)
+            brc_queue_push(&ts->brc, t->brc.items[i], ts->tid);
         t->brc.n = 0;
         t->brc.cap = SIZE_MAX;
         _grt_breaker_set(ts, GRT_BREAK_BRC_MERGE);

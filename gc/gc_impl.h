@@ -139,12 +139,17 @@ typedef struct gc_tstate {
     _Alignas(64) uint64_t xdelta;
     gc_space young;                 /* written by this thread, or by a collector (world stopped) */
     bool requested;                 /* GRT_BREAK_GC set and not yet serviced */
-    bool compact;                   /* requested because of holes (gc/space.c) */
     uint32_t young_segs;            /* segments added to young since the last collection */
     struct gc_tstate *next, *prev;  /* gc_rt.threads, under space_lock */
     grt_tstate *ts;
 } gc_tstate;
 _Static_assert(offsetof(gc_tstate, xdelta) == 0, "the inline free path finds xdelta at ts->gc");
+/* The young space grew by more segments since the last collection than its
+ * holes are allowed to cost (gc/space.c): a young collection compacts it. */
+static inline bool gc_young_too_holey(const gc_tstate *g)
+{
+    return g->young_segs > GC_YOUNG_SEGS_MAX;
+}
 
 /* ---- the collector's global state ------------------------------------------------------- */
 typedef struct gc_callback_entry {

@@ -235,9 +235,9 @@ int _grt_gc_collect_auto(void)
 void _grt_gc_on_safepoint(grt_tstate *ts)
 {
     gc_tstate *g = ts->gc;
-    bool compact = g && g->compact;
+    bool compact = g && gc_young_too_holey(g);
     if (g)
-        g->requested = g->compact = false;
+        g->requested = false;
     if (gc_tls_lock_held || !grt_atomic_load_32(&gc_rt.xenabled) ||
         grt_atomic_load_32(&gc_rt.xcollecting))
         return;
@@ -250,8 +250,9 @@ void _grt_gc_on_safepoint(grt_tstate *ts)
         return;
     gc_tls_lock_held = 1;
     /* a request for holes (gc/space.c) that the counts do not call for
-     * collects generation 0, which compacts every young space */
-    if (collect_generations() < 0 && compact && g->young_segs > 0)
+     * collects generation 0, which compacts every young space (unless
+     * another thread's collection did meanwhile) */
+    if (collect_generations() < 0 && compact && gc_young_too_holey(g))
         gc_collect_main(0);
     gc_lock_release();
 }

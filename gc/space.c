@@ -187,6 +187,18 @@ void _grt_gc_young_pop(grt_object **slot)
     }
 }
 
+/* Ask for a collection at g's thread's next safepoint (gc_count_add: the
+ * count passed threshold 0; track_append: too many holes), unless one is
+ * pending, collection is off, or one runs. */
+static void gc_request(gc_tstate *g)
+{
+    if (!g->requested && grt_atomic_load_32(&gc_rt.xenabled) &&
+        !grt_atomic_load_32(&gc_rt.xcollecting)) {
+        g->requested = true;
+        _grt_breaker_set(g->ts, GRT_BREAK_GC);
+    }
+}
+
 /* Put a just-tracked object on this thread's young space. */
 static void track_append(grt_object *o)
 {
@@ -195,11 +207,10 @@ static void track_append(grt_object *o)
         gc_seg *t = g->young.tail;
         gc_space_append(&g->young, o);
         _grt_gc_young_top = (grt_object **)_GRT_AS_GC(o)->gc_next;
-        if (GRT_UNLIKELY(g->young.tail != t) && ++g->young_segs > GC_YOUNG_SEGS_MAX &&
-            !g->requested && grt_atomic_load_32(&gc_rt.xenabled) &&
-            !grt_atomic_load_32(&gc_rt.xcollecting)) {
-            g->requested = g->compact = true;
-            _grt_breaker_set(g->ts, GRT_BREAK_GC);
+        if (GRT_UNLIKELY(g->young.tail != t)) {     /* a new segment */
+            g->young_segs++;
+            if (gc_young_too_holey(g))
+                gc_request(g);
         }
         return;
     }
@@ -253,15 +264,24 @@ int grt_gc_is_tracked(grt_object *o)
     return o && gc_is_gc(o) && _grt_gc_is_tracked(o);
 }
 
-int grt_gc_track(grt_object *o)
+/* grt_gc_track/untrack's argument: a container object; -1 with the error
+ * set naming func otherwise. */
+static int gc_check_container(grt_object *o, const char *func)
 {
-    if (GRT_CHECK_ARG(o) < 0)
-        return -1;
+    if (!o)
+        return grt_err_set(GRT_ERR_TYPE, "%s: argument 'o' is NULL", func), -1;
     if (!gc_is_gc(o)) {
-        grt_err_set(GRT_ERR_TYPE, "grt_gc_track: %s objects are not containers the collector "
-                    "can track", o->ob_type->tp_name);
+        grt_err_set(GRT_ERR_TYPE, "%s: %s objects are not containers the collector can track",
+                    func, o->ob_type->tp_name);
         return -1;
     }
+    return 0;
+}
+
+int grt_gc_track(grt_object *o)
+{
+    if (gc_check_container(o, __func__) < 0)
+        return -1;
     GRT_REQUIRE_ATTACHED();
     track_if_untracked(o);
     return 0;
@@ -269,13 +289,8 @@ int grt_gc_track(grt_object *o)
 
 int grt_gc_untrack(grt_object *o)
 {
-    if (GRT_CHECK_ARG(o) < 0)
+    if (gc_check_container(o, __func__) < 0)
         return -1;
-    if (!gc_is_gc(o)) {
-        grt_err_set(GRT_ERR_TYPE, "grt_gc_untrack: %s objects are not containers the collector "
-                    "can track", o->ob_type->tp_name);
-        return -1;
-    }
     GRT_REQUIRE_ATTACHED();
     _grt_gc_untrack(o);
     return 0;
@@ -311,11 +326,8 @@ void gc_count_add(int d)
     if (d <= 0 || g->requested)
         return;
     int64_t t0 = grt_atomic_load_32(&gc_rt.xthreshold[0]);
-    if (t0 > 0 && (int64_t)grt_atomic_load_64(&_grt_gc_xcount0) + v > t0 &&
-        grt_atomic_load_32(&gc_rt.xenabled) && !grt_atomic_load_32(&gc_rt.xcollecting)) {
-        g->requested = true;
-        _grt_breaker_set(ts, GRT_BREAK_GC);   /* collected at the next safepoint */
-    }
+    if (t0 > 0 && (int64_t)grt_atomic_load_64(&_grt_gc_xcount0) + v > t0)
+        gc_request(g);                  /* collected at the next safepoint */
 }
 
 int64_t gc_count0(void)
