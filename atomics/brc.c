@@ -14,7 +14,7 @@
 
 #ifdef GRT_VARIANT_BRC
 
-__thread uint32_t _grt_brc_self GRT_TLS_IE = GRT_BRC_TID_NONE;
+__thread uint64_t _grt_brc_key GRT_TLS_IE = (uint64_t)GRT_BRC_TID_NONE << 32;
 
 static pthread_mutex_t brc_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -50,8 +50,7 @@ static int64_t brc_explicit_merge(grt_object *o, int32_t extra)
             return 1;                                 /* immortal: nothing to do */
         count = (int32_t)local + _grt_brc_count(shared) + extra;
     } while (!grt_atomic_cas_32(&o->xob_ref_shared, &shared, _grt_brc_word(count, GRT_BRC_MERGED)));
-    grt_atomic_store_32(&o->xob_ref_local, 0);
-    grt_atomic_store_32(&o->xob_tid, 0);
+    grt_atomic_store_64(&o->xob_owner, 0);           /* local 0, no owner */
     return count;
 }
 
@@ -213,7 +212,7 @@ void _grt_brc_merge_all_queues(void)
 void _grt_brc_thread_init(grt_tstate *ts)
 {
     pthread_mutex_init(&ts->brc.lock, NULL);
-    _grt_brc_self = ts->tid;
+    _grt_brc_key = (uint64_t)ts->tid << 32;
 }
 
 void _grt_brc_thread_fini(grt_tstate *ts)           /* step 5 */
@@ -228,7 +227,7 @@ void _grt_brc_thread_fini(grt_tstate *ts)           /* step 5 */
     for (size_t i = 0; i < n; i++)
         brc_merge_one_queued(items[i]);
     free(items);
-    _grt_brc_self = GRT_BRC_TID_NONE;
+    _grt_brc_key = (uint64_t)GRT_BRC_TID_NONE << 32;
 }
 
 void _grt_brc_fork_child(grt_tstate *ts)

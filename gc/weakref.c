@@ -86,7 +86,7 @@ static int wr_try_incref(grt_object *o)
     uint32_t local = grt_atomic_load_32(&o->xob_ref_local);
     if (local == GRT_BRC_IMMORTAL_LOCAL)
         return 1;
-    if (grt_atomic_load_32(&o->xob_tid) == _grt_brc_self) {
+    if (grt_atomic_load_32(&o->xob_tid) == _grt_brc_self()) {
         if (local == 0)
             return 0;                   /* this thread is freeing it */
         grt_atomic_store_32(&o->xob_ref_local, local + 1);
