@@ -158,18 +158,27 @@ void _grt_brc_merge_zero_local(grt_object *o)       /* step 1 */
         _grt_dealloc(o);
 }
 
+/* Take t's queue, array and all, leaving it empty (brc_lock held); a queue
+ * that was closed by its thread's exit (cap SIZE_MAX) stays closed. */
+static size_t brc_take_locked(grt_tstate *t, grt_object ***items)
+{
+    size_t n = t->brc.n;
+    *items = t->brc.items;
+    t->brc.items = NULL;
+    t->brc.n = 0;
+    if (t->brc.cap != SIZE_MAX)
+        t->brc.cap = 0;
+    return n;
+}
+
 /* Take ts's queue (under brc_lock) and merge it; merging may free objects,
  * which may queue more: loop until empty. */
 static void brc_drain(grt_tstate *ts)
 {
     for (;;) {
+        grt_object **items;
         pthread_mutex_lock(&brc_lock);
-        grt_object **items = ts->brc.items;
-        size_t n = ts->brc.n;
-        ts->brc.items = NULL;
-        ts->brc.n = 0;
-        if (ts->brc.cap != SIZE_MAX)
-            ts->brc.cap = 0;
+        size_t n = brc_take_locked(ts, &items);
         pthread_mutex_unlock(&brc_lock);
         if (brc_merge_taken(items, n) == 0)
             return;
@@ -181,30 +190,25 @@ void _grt_brc_merge_queue(grt_tstate *ts) { brc_drain(ts); }
 void _grt_brc_merge_all_queues(void)
 {
     GRT_ASSERT(_grt_world_is_stopped());
-    /* Take every queue's contents under the locks, then merge with none
-     * held (merging frees objects, whose finalizers run user code); never
-     * touch a thread state after the locks are released. */
+    /* Take one queue's array at a time under the locks (the array itself:
+     * no copy, so nothing to allocate and nothing to fail), then merge it
+     * with none held (merging frees objects, whose finalizers run user
+     * code, which may queue more); never touch a thread state after the
+     * locks are released.  Done when a pass finds every queue empty. */
     for (;;) {
-        grt_object **all = NULL;
-        size_t n = 0, cap = 0;
+        grt_object **items = NULL;
+        size_t n = 0;
         pthread_mutex_lock(&brc_lock);                /* brc_queue's lock order */
         pthread_mutex_lock(&_grt_rt.registry_lock);
         for (grt_tstate *t = _grt_rt.threads; t; t = t->next) {
-            if (t->brc.cap == SIZE_MAX || t->brc.n == 0)
-                continue;
-            if (n + t->brc.n > cap) {
-                cap = 2 * (n + t->brc.n);
-                all = realloc(all, cap * sizeof *all);
-                if (!all)
-                    _grt_fatal("brc: out of memory merging the queues");
+            if (t->brc.cap != SIZE_MAX && t->brc.n != 0) {
+                n = brc_take_locked(t, &items);
+                break;
             }
-            memcpy(all + n, t->brc.items, t->brc.n * sizeof *all);
-            n += t->brc.n;
-            t->brc.n = 0;
         }
         pthread_mutex_unlock(&_grt_rt.registry_lock);
         pthread_mutex_unlock(&brc_lock);
-        if (brc_merge_taken(all, n) == 0)
+        if (brc_merge_taken(items, n) == 0)
             return;
     }
 }
@@ -217,16 +221,12 @@ void _grt_brc_thread_init(grt_tstate *ts)
 
 void _grt_brc_thread_fini(grt_tstate *ts)           /* step 5 */
 {
+    grt_object **items;
     pthread_mutex_lock(&brc_lock);
-    grt_object **items = ts->brc.items;
-    size_t n = ts->brc.n;
-    ts->brc.items = NULL;
-    ts->brc.n = 0;
+    size_t n = brc_take_locked(ts, &items);
     ts->brc.cap = SIZE_MAX;                          /* gone: brc_find_owner skips it */
     pthread_mutex_unlock(&brc_lock);
-    for (size_t i = 0; i < n; i++)
-        brc_merge_one_queued(items[i]);
-    free(items);
+    brc_merge_taken(items, n);
     _grt_brc_key = (uint64_t)GRT_BRC_TID_NONE << 32;
 }
 
