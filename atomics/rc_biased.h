@@ -21,7 +21,10 @@
  *                   state in the low bits: DEFAULT, QUEUED, MERGED.  It is a
  *                   signed 30-bit count (it may go negative: a reference the
  *                   owner counted locally can be dropped by another thread).
- *   ob_gc_bits      collector flags (gc/), ob_flags, padding.
+ *   xob_lock        the object's lock, used by containers (list, dict,
+ *                   instances: runtime/lock.h), as CPython 3.13t keeps
+ *                   ob_mutex in its header.  The word would be padding
+ *                   otherwise; in it, the lock costs a brc list no bytes.
  *   ob_type
  *
  * Overflow.  32-bit counts are enough because both saturate into
@@ -85,9 +88,7 @@ typedef struct grt_object {
         uint64_t xob_owner;         /* both at once: local | tid << 32 */
     };
     uint32_t xob_ref_shared;        /* (int30 count << 2) | state, atomic */
-    uint8_t  ob_gc_bits;            /* collector flags (gc/) */
-    uint8_t  ob_flags;
-    uint16_t ob_pad;
+    uint32_t xob_lock;              /* a container's lock (runtime/lock.h), else 0 */
     struct grt_type *ob_type;
 } grt_object;
 
@@ -95,6 +96,7 @@ _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
                "xob_owner reads xob_ref_local as its low half");
 
 #define GRT_OBJECT_HEAD_SIZE 24
+#define GRT_OBJECT_HEAD_HAS_LOCK 1      /* xob_lock: see runtime/lock.h */
 #define GRT_RC_STRATEGY "biased"
 #define GRT_BRC_IMMORTAL_LOCAL UINT32_MAX
 #define GRT_BRC_SHIFT 2
@@ -216,9 +218,7 @@ static inline void _grt_rc_init_new(grt_object *o)
 {
     o->xob_owner = _grt_brc_key | 1;       /* this thread owns it, local 1 */
     o->xob_ref_shared = 0;
-    o->ob_gc_bits = 0;
-    o->ob_flags = 0;
-    o->ob_pad = 0;
+    o->xob_lock = 0;
 }
 
 static inline void _grt_rc_set_immortal(grt_object *o)

@@ -6,7 +6,7 @@
  * takes it, _grt_object_free drops it), and when the last reference goes,
  * grt_type_type's tp_dealloc (_grt_class_dealloc) frees its class_data.
  *
- * An instance is { header, lock, weakref list, vals[] }:
+ * An instance is { header, lock (in the header on brc), weakref list, vals[] }:
  *   - dict classes (slot_names NULL): vals[0] is the attribute dict, NULL
  *     until the first grt_setattr.  Once set it never changes while the
  *     instance is reachable (only tp_clear / dealloc drop it), so readers
@@ -34,7 +34,7 @@ typedef struct class_data {
 
 typedef struct grt_instance {
     grt_object ob_base;
-    grt_lock lock;
+    GRT_LOCK_FIELD
     grt_object *weaklist;             /* owned by gc/ (tp_weaklistoffset) */
     grt_object *vals[];               /* the dict, or the slots */
 } grt_instance;
@@ -80,20 +80,20 @@ static int instance_clear(grt_object *self)
     if (!old) {
         /* No memory for the move-out array: release one at a time. */
         for (int64_t i = 0; i < n; i++) {
-            grt_lock_acquire(&in->lock);
+            grt_lock_acquire(GRT_LOCK_OF(in));
             grt_object *v = in->vals[i];
             in->vals[i] = NULL;
-            grt_lock_release(&in->lock);
+            grt_lock_release(GRT_LOCK_OF(in));
             grt_xdecref(v);
         }
         return 0;
     }
-    grt_lock_acquire(&in->lock);
+    grt_lock_acquire(GRT_LOCK_OF(in));
     for (int64_t i = 0; i < n; i++) {
         old[i] = in->vals[i];
         in->vals[i] = NULL;
     }
-    grt_lock_release(&in->lock);
+    grt_lock_release(GRT_LOCK_OF(in));
     for (int64_t i = 0; i < n; i++)
         grt_xdecref(old[i]);
     if (old != small)
@@ -366,11 +366,11 @@ grt_object *grt_getattr(grt_object *o, const char *name)
         int64_t i = slot_index(cd, name, hash);
         if (i < 0)
             return no_attribute(o, name, "");
-        grt_lock_acquire(&in->lock);
+        grt_lock_acquire(GRT_LOCK_OF(in));
         grt_object *v = in->vals[i];
         if (v)
             grt_incref(v);
-        grt_lock_release(&in->lock);
+        grt_lock_release(GRT_LOCK_OF(in));
         return v ? v : no_attribute(o, name, " (its slot is not set)");
     }
     grt_object *d = inst_dict_load(in);
@@ -384,7 +384,7 @@ static grt_object *inst_dict_get_or_create(grt_instance *in)
     grt_object *d = inst_dict_load(in);
     if (d)
         return d;
-    grt_lock_acquire(&in->lock);
+    grt_lock_acquire(GRT_LOCK_OF(in));
     d = in->vals[0];                  /* re-check: another thread may have won */
     if (!d) {
         d = grt_dict_new();           /* allocation under the lock is allowed */
@@ -392,7 +392,7 @@ static grt_object *inst_dict_get_or_create(grt_instance *in)
             /* release: the dict is fully built before other threads see it */
             grt_atomic_store_ptr_rel((void **)&in->vals[0], d);
     }
-    grt_lock_release(&in->lock);
+    grt_lock_release(GRT_LOCK_OF(in));
     return d;
 }
 
@@ -417,10 +417,10 @@ int grt_setattr(grt_object *o, const char *name, grt_object *v)
             return -1;
         }
         grt_incref(v);
-        grt_lock_acquire(&in->lock);
+        grt_lock_acquire(GRT_LOCK_OF(in));
         grt_object *old = in->vals[i];
         in->vals[i] = v;
-        grt_lock_release(&in->lock);
+        grt_lock_release(GRT_LOCK_OF(in));
         grt_xdecref(old);             /* after unlocking: may run a finalizer */
         return 0;
     }
@@ -452,10 +452,10 @@ int grt_delattr(grt_object *o, const char *name)
             no_attribute(o, name, "");
             return -1;
         }
-        grt_lock_acquire(&in->lock);
+        grt_lock_acquire(GRT_LOCK_OF(in));
         grt_object *old = in->vals[i];
         in->vals[i] = NULL;
-        grt_lock_release(&in->lock);
+        grt_lock_release(GRT_LOCK_OF(in));
         if (!old) {
             no_attribute(o, name, " (its slot is not set)");
             return -1;

@@ -52,7 +52,7 @@ typedef struct dict_table {
 
 typedef struct grt_dict {
     grt_object ob_base;
-    grt_lock lock;
+    GRT_LOCK_FIELD
     int64_t used;                       /* live entries */
     dict_table *table;                  /* NULL while the dict has never held anything */
 } grt_dict;
@@ -298,11 +298,11 @@ static void table_release(dict_table *t)
 
 static int dict_clear_impl(grt_dict *d)
 {
-    grt_lock_acquire(&d->lock);
+    grt_lock_acquire(GRT_LOCK_OF(d));
     dict_table *t = d->table;
     d->table = NULL;
     d->used = 0;
-    grt_lock_release(&d->lock);
+    grt_lock_release(GRT_LOCK_OF(d));
     table_release(t);                 /* after unlocking: may run finalizers */
     return 0;
 }
@@ -319,7 +319,7 @@ static void dict_dealloc(grt_object *self)
  * 0, or -1 with a MemoryError. */
 static int dict_snapshot(grt_dict *d, grt_object ***out, int64_t *n)
 {
-    grt_lock_acquire(&d->lock);
+    grt_lock_acquire(GRT_LOCK_OF(d));
     int64_t used = d->used;
     grt_object **items = _grt_mem_alloc((size_t)(used ? used : 1) * 2 * sizeof(grt_object *));
     if (items && used) {
@@ -332,7 +332,7 @@ static int dict_snapshot(grt_dict *d, grt_object ***out, int64_t *n)
             items[k++] = grt_newref(ents[i].value);
         }
     }
-    grt_lock_release(&d->lock);
+    grt_lock_release(GRT_LOCK_OF(d));
     if (!items) {
         grt_err_set(GRT_ERR_MEMORY, "cannot copy a dict of %" PRId64 " items", used);
         return -1;
@@ -441,10 +441,10 @@ static int dict_set_owned(grt_dict *d, grt_object *k, int64_t hash, grt_object *
 {
     grt_object *drop1 = NULL, *drop2 = NULL;
     int oom = 0;
-    grt_lock_acquire(&d->lock);
+    grt_lock_acquire(GRT_LOCK_OF(d));
     int rc = dict_insert_locked(d, k, hash, v, &drop1, &drop2, &oom);
     int64_t used = d->used;
-    grt_lock_release(&d->lock);
+    grt_lock_release(GRT_LOCK_OF(d));
     if (rc < 0) {
         grt_decref(k);
         grt_decref(v);
@@ -481,11 +481,11 @@ static grt_object *dict_find(grt_object *d, grt_object *k, int *error)
         return NULL;
     }
     grt_dict *dp = DCT(d);
-    grt_lock_acquire(&dp->lock);
+    grt_lock_acquire(GRT_LOCK_OF(dp));
     size_t slot;
     int64_t ix = table_lookup(dp->table, k, hash, &slot);
     grt_object *v = ix >= 0 ? grt_newref(table_entries(dp->table)[ix].value) : NULL;
-    grt_lock_release(&dp->lock);
+    grt_lock_release(GRT_LOCK_OF(dp));
     *error = ix == -2;
     return v;
 }
@@ -537,12 +537,12 @@ int grt_dict_del(grt_object *d, grt_object *k)
         return -1;
     grt_dict *dp = DCT(d);
     grt_object *old_k = NULL, *old_v = NULL;
-    grt_lock_acquire(&dp->lock);
+    grt_lock_acquire(GRT_LOCK_OF(dp));
     size_t slot;
     int64_t ix = table_lookup(dp->table, k, hash, &slot);
     if (ix >= 0)
         dict_remove_locked(dp, slot, ix, &old_k, &old_v);
-    grt_lock_release(&dp->lock);
+    grt_lock_release(GRT_LOCK_OF(dp));
     if (ix == -2)
         return -1;
     if (ix == -1) {
@@ -563,9 +563,9 @@ int64_t grt_dict_len(grt_object *d)
     if (GRT_CHECK_OBJ(d, &grt_dict_type) < 0)
         return -1;
     grt_dict *dp = DCT(d);
-    grt_lock_acquire(&dp->lock);
+    grt_lock_acquire(GRT_LOCK_OF(dp));
     int64_t n = dp->used;
-    grt_lock_release(&dp->lock);
+    grt_lock_release(GRT_LOCK_OF(dp));
     return n;
 }
 
@@ -583,7 +583,7 @@ int grt_dict_next(grt_object *d, int64_t *pos, grt_object **k, grt_object **v)
         return -1;
     grt_dict *dp = DCT(d);
     int found = 0;
-    grt_lock_acquire(&dp->lock);
+    grt_lock_acquire(GRT_LOCK_OF(dp));
     dict_table *t = dp->table;
     int64_t i = *pos < 0 ? 0 : *pos;
     if (t) {
@@ -598,7 +598,7 @@ int grt_dict_next(grt_object *d, int64_t *pos, grt_object **k, grt_object **v)
             }
         }
     }
-    grt_lock_release(&dp->lock);
+    grt_lock_release(GRT_LOCK_OF(dp));
     *pos = i;
     return found;
 }
@@ -681,11 +681,11 @@ grt_object *grt_dict_get_str(grt_object *d, const char *k)
 grt_object *_grt_dict_lookup_bytes(grt_object *d, const char *s, size_t n, int64_t hash)
 {
     grt_dict *dp = DCT(d);
-    grt_lock_acquire(&dp->lock);
+    grt_lock_acquire(GRT_LOCK_OF(dp));
     size_t slot;
     int64_t ix = table_lookup_bytes(dp->table, s, n, hash, &slot);
     grt_object *v = ix >= 0 ? grt_newref(table_entries(dp->table)[ix].value) : NULL;
-    grt_lock_release(&dp->lock);
+    grt_lock_release(GRT_LOCK_OF(dp));
     return v;
 }
 
@@ -694,7 +694,7 @@ int _grt_dict_replace_bytes(grt_object *d, const char *s, size_t n, int64_t hash
     grt_dict *dp = DCT(d);
     grt_object *old = NULL;
     grt_incref(v);
-    grt_lock_acquire(&dp->lock);
+    grt_lock_acquire(GRT_LOCK_OF(dp));
     size_t slot;
     int64_t ix = table_lookup_bytes(dp->table, s, n, hash, &slot);
     if (ix >= 0) {
@@ -702,7 +702,7 @@ int _grt_dict_replace_bytes(grt_object *d, const char *s, size_t n, int64_t hash
         old = e->value;
         e->value = v;
     }
-    grt_lock_release(&dp->lock);
+    grt_lock_release(GRT_LOCK_OF(dp));
     if (ix < 0) {
         grt_decref(v);
         return 0;
@@ -716,12 +716,12 @@ int _grt_dict_del_bytes(grt_object *d, const char *s, size_t n, int64_t hash)
 {
     grt_dict *dp = DCT(d);
     grt_object *old_k = NULL, *old_v = NULL;
-    grt_lock_acquire(&dp->lock);
+    grt_lock_acquire(GRT_LOCK_OF(dp));
     size_t slot;
     int64_t ix = table_lookup_bytes(dp->table, s, n, hash, &slot);
     if (ix >= 0)
         dict_remove_locked(dp, slot, ix, &old_k, &old_v);
-    grt_lock_release(&dp->lock);
+    grt_lock_release(GRT_LOCK_OF(dp));
     if (ix < 0)
         return 0;
     grt_decref(old_k);
@@ -732,8 +732,8 @@ int _grt_dict_del_bytes(grt_object *d, const char *s, size_t n, int64_t hash)
 size_t _grt_dict_sizeof(grt_object *d)
 {
     grt_dict *dp = DCT(d);
-    grt_lock_acquire(&dp->lock);
+    grt_lock_acquire(GRT_LOCK_OF(dp));
     size_t n = GRT_GC_HEAD_SIZE + sizeof(grt_dict) + (dp->table ? table_bytes(dp->table) : 0);
-    grt_lock_release(&dp->lock);
+    grt_lock_release(GRT_LOCK_OF(dp));
     return n;
 }

@@ -23,7 +23,7 @@
 
 typedef struct grt_list {
     grt_object ob_base;
-    grt_lock lock;
+    GRT_LOCK_FIELD
     int64_t size;
     int64_t allocated;
     grt_object **items;
@@ -97,12 +97,12 @@ static void list_release_items(grt_object **items, int64_t n)
 
 static int list_clear_impl(grt_list *l)
 {
-    grt_lock_acquire(&l->lock);
+    grt_lock_acquire(GRT_LOCK_OF(l));
     grt_object **items = l->items;
     int64_t n = l->size;
     l->items = NULL;
     l->size = l->allocated = 0;
-    grt_lock_release(&l->lock);
+    grt_lock_release(GRT_LOCK_OF(l));
     list_release_items(items, n);     /* may run finalizers: after unlocking */
     return 0;
 }
@@ -120,14 +120,14 @@ static void list_dealloc(grt_object *self)
  * and frees the array).  0, or -1 with a MemoryError. */
 static int list_snapshot(grt_list *l, grt_object ***out, int64_t *n)
 {
-    grt_lock_acquire(&l->lock);
+    grt_lock_acquire(GRT_LOCK_OF(l));
     int64_t size = l->size;
     grt_object **items = _grt_mem_alloc((size_t)(size ? size : 1) * sizeof(grt_object *));
     if (items) {
         for (int64_t i = 0; i < size; i++)
             items[i] = grt_newref(l->items[i]);
     }
-    grt_lock_release(&l->lock);
+    grt_lock_release(GRT_LOCK_OF(l));
     if (!items) {
         grt_err_set(GRT_ERR_MEMORY, "cannot copy a list of %" PRId64 " items", size);
         return -1;
@@ -263,15 +263,15 @@ int grt_list_append(grt_object *lo, grt_object *v)
         return -1;
     grt_list *l = LST(lo);
     grt_incref(v);
-    grt_lock_acquire(&l->lock);
+    grt_lock_acquire(GRT_LOCK_OF(l));
     int64_t need = l->size + 1;
     if (list_reserve_locked(l, need) < 0) {
-        grt_lock_release(&l->lock);
+        grt_lock_release(GRT_LOCK_OF(l));
         grt_decref(v);
         return list_no_memory(__func__, need);
     }
     l->items[l->size++] = v;
-    grt_lock_release(&l->lock);
+    grt_lock_release(GRT_LOCK_OF(l));
     return 0;
 }
 
@@ -281,10 +281,10 @@ int grt_list_insert(grt_object *lo, int64_t i, grt_object *v)
         return -1;
     grt_list *l = LST(lo);
     grt_incref(v);
-    grt_lock_acquire(&l->lock);
+    grt_lock_acquire(GRT_LOCK_OF(l));
     int64_t n = l->size;
     if (list_reserve_locked(l, n + 1) < 0) {
-        grt_lock_release(&l->lock);
+        grt_lock_release(GRT_LOCK_OF(l));
         grt_decref(v);
         return list_no_memory(__func__, n + 1);
     }
@@ -297,7 +297,7 @@ int grt_list_insert(grt_object *lo, int64_t i, grt_object *v)
     memmove(&l->items[j + 1], &l->items[j], (size_t)(n - j) * sizeof(grt_object *));
     l->items[j] = v;
     l->size = n + 1;
-    grt_lock_release(&l->lock);
+    grt_lock_release(GRT_LOCK_OF(l));
     return 0;
 }
 
@@ -312,13 +312,13 @@ grt_object *grt_list_get(grt_object *lo, int64_t i)
     if (GRT_CHECK_OBJ(lo, &grt_list_type) < 0)
         return NULL;
     grt_list *l = LST(lo);
-    grt_lock_acquire(&l->lock);
+    grt_lock_acquire(GRT_LOCK_OF(l));
     int64_t n = l->size;
     int64_t j = i < 0 ? i + n : i;
     grt_object *v = NULL;
     if (j >= 0 && j < n)
         v = grt_newref(l->items[j]);
-    grt_lock_release(&l->lock);
+    grt_lock_release(GRT_LOCK_OF(l));
     if (!v)
         return list_index_error(__func__, "list", i, n);
     return v;
@@ -330,7 +330,7 @@ int grt_list_set(grt_object *lo, int64_t i, grt_object *v)
         return -1;
     grt_list *l = LST(lo);
     grt_incref(v);
-    grt_lock_acquire(&l->lock);
+    grt_lock_acquire(GRT_LOCK_OF(l));
     int64_t n = l->size;
     int64_t j = i < 0 ? i + n : i;
     grt_object *old = NULL;
@@ -339,7 +339,7 @@ int grt_list_set(grt_object *lo, int64_t i, grt_object *v)
         old = l->items[j];
         l->items[j] = v;
     }
-    grt_lock_release(&l->lock);
+    grt_lock_release(GRT_LOCK_OF(l));
     if (!ok) {
         grt_decref(v);
         list_index_error(__func__, "list assignment", i, n);
@@ -354,7 +354,7 @@ grt_object *grt_list_pop(grt_object *lo, int64_t i)
     if (GRT_CHECK_OBJ(lo, &grt_list_type) < 0)
         return NULL;
     grt_list *l = LST(lo);
-    grt_lock_acquire(&l->lock);
+    grt_lock_acquire(GRT_LOCK_OF(l));
     int64_t n = l->size;
     int64_t j = i < 0 ? i + n : i;
     grt_object *v = NULL;
@@ -364,7 +364,7 @@ grt_object *grt_list_pop(grt_object *lo, int64_t i)
         l->size = n - 1;
         list_shrink_locked(l);
     }
-    grt_lock_release(&l->lock);
+    grt_lock_release(GRT_LOCK_OF(l));
     if (!v) {
         if (n == 0)
             return grt_err_set(GRT_ERR_INDEX, "%s: pop from empty list", __func__);
@@ -385,9 +385,9 @@ int64_t grt_list_len(grt_object *lo)
     if (GRT_CHECK_OBJ(lo, &grt_list_type) < 0)
         return -1;
     grt_list *l = LST(lo);
-    grt_lock_acquire(&l->lock);
+    grt_lock_acquire(GRT_LOCK_OF(l));
     int64_t n = l->size;
-    grt_lock_release(&l->lock);
+    grt_lock_release(GRT_LOCK_OF(l));
     return n;
 }
 
@@ -399,16 +399,16 @@ int grt_list_extend(grt_object *lo, grt_object *other)
     if (grt_is_type(other, &grt_tuple_type)) {
         int64_t n;
         grt_object *const *src = _grt_tuple_items(other, &n);   /* immutable: no lock */
-        grt_lock_acquire(&l->lock);
+        grt_lock_acquire(GRT_LOCK_OF(l));
         int64_t need = l->size + n;
         if (list_reserve_locked(l, need) < 0) {
-            grt_lock_release(&l->lock);
+            grt_lock_release(GRT_LOCK_OF(l));
             return list_no_memory(__func__, need);
         }
         for (int64_t i = 0; i < n; i++)
             l->items[l->size + i] = grt_newref(src[i]);
         l->size = need;
-        grt_lock_release(&l->lock);
+        grt_lock_release(GRT_LOCK_OF(l));
         return 0;
     }
     if (!grt_is_type(other, &grt_list_type)) {
@@ -418,16 +418,16 @@ int grt_list_extend(grt_object *lo, grt_object *other)
     }
     grt_list *o = LST(other);
     /* Both locks, in address order (one lock when l == o). */
-    grt_lock2_acquire(&l->lock, &o->lock);
+    grt_lock2_acquire(GRT_LOCK_OF(l), GRT_LOCK_OF(o));
     int64_t n = o->size;                /* read before l grows: l.extend(l) doubles */
     int64_t need = l->size + n;
     if (list_reserve_locked(l, need) < 0) {
-        grt_lock2_release(&l->lock, &o->lock);
+        grt_lock2_release(GRT_LOCK_OF(l), GRT_LOCK_OF(o));
         return list_no_memory(__func__, need);
     }
     for (int64_t i = 0; i < n; i++)     /* o->items re-read: it moved if l == o */
         l->items[l->size + i] = grt_newref(o->items[i]);
     l->size = need;
-    grt_lock2_release(&l->lock, &o->lock);
+    grt_lock2_release(GRT_LOCK_OF(l), GRT_LOCK_OF(o));
     return 0;
 }

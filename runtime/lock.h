@@ -25,6 +25,22 @@
 
 typedef struct { uint32_t xv; } grt_lock;
 
+/* Where a container's lock lives.  brc's header has a spare 32-bit word
+ * (xob_lock) and the lock goes there, as CPython 3.13t's ob_mutex: a brc
+ * list is then 64 bytes with its collector header instead of 80.  The
+ * other headers have no spare word, and the container carries the lock
+ * as its first field.  A container struct declares GRT_LOCK_FIELD right
+ * after ob_base and takes its lock with GRT_LOCK_OF(p).  Only the lock
+ * functions below touch the word, through atomics/atomic.h. */
+#ifdef GRT_OBJECT_HEAD_HAS_LOCK
+#  define GRT_LOCK_FIELD
+#  define GRT_LOCK_OF(p) ((grt_lock *)&(p)->ob_base.xob_lock)
+_Static_assert(sizeof(grt_lock) == sizeof(((grt_object *)0)->xob_lock), "the header's lock word");
+#else
+#  define GRT_LOCK_FIELD grt_lock lock;
+#  define GRT_LOCK_OF(p) (&(p)->lock)
+#endif
+
 #ifdef GRT_FREE_THREADING
 void _grt_lock_slow(grt_lock *l);
 void _grt_unlock_wake(grt_lock *l);
