@@ -191,6 +191,10 @@ int64_t gc_collect_main(int gen)
     stats_max(&gc_rt.stats.collection_last_ns, &gc_rt.stats.collection_max_ns, t1 - t0);
     pthread_mutex_unlock(&gc_rt.meta_lock);
     gc_exclusive_end(&e);
+    /* a slow-path event for the allocator's decay: this thread's empty
+     * arenas that stayed unused for the decay period go back to the OS
+     * (mem/obmalloc.c); after the pause, not inside it */
+    _grt_mem_release_decayed();
 
     if (debug & GRT_GC_DEBUG_STATS)
         fprintf(stderr, "gc: done, %" PRId64 " unreachable, %" PRId64 " uncollectable, "

@@ -4,9 +4,11 @@
  * invariants of mem/obmalloc.h — every arena is in the list of its number of
  * free pools and in the address map, its free pools are counted right, every
  * pool in use belongs to it, and each pool's free list holds only carved,
- * aligned blocks of the pool, nused + free list = blocks carved.  Any
- * violation is fatal with a message naming the arena or pool.  Only the
- * caller's own heap: other heaps' owner fields are theirs.
+ * aligned blocks of the pool, nused + free list = blocks carved; the empty
+ * arenas are listed newest first and, with no decay period, are at most
+ * MEM_KEEP_EMPTY.  Any violation is fatal with a message naming the arena
+ * or pool.  Only the caller's own heap: other heaps' owner fields are
+ * theirs.
  */
 #include "obmalloc.h"
 #include <inttypes.h>
@@ -69,10 +71,22 @@ size_t _grt_obm_check_heap(void)
             }
         }
     }
+    /* Empty arenas (mem/obmalloc.c): the kept ones, then the decaying ones
+     * newest first; the tail recorded; with no decay period at most
+     * MEM_KEEP_EMPTY of them. */
     unsigned nempty = 0;
-    for (mem_arena *a = h->arenas[MEM_POOLS_PER_ARENA]; a; a = a->next) nempty++;
-    CHECK(nempty == h->nempty && nempty <= MEM_KEEP_EMPTY,
-          "%u empty arenas kept, %u counted", nempty, h->nempty);
+    mem_arena *last = NULL;
+    for (mem_arena *a = h->arenas[MEM_POOLS_PER_ARENA]; a; last = a, a = a->next) {
+        CHECK(nempty <= MEM_KEEP_EMPTY || last->empty_since >= a->empty_since,
+              "decaying empty arena %p is older than the one after it", (void *)a->base);
+        nempty++;
+    }
+    CHECK(nempty == h->nempty, "%u empty arenas found, %u counted", nempty, h->nempty);
+    CHECK(last == h->empty_oldest, "the oldest empty arena is %p, recorded %p",
+          last ? (void *)last->base : NULL,
+          h->empty_oldest ? (void *)h->empty_oldest->base : NULL);
+    CHECK(_grt_obm_decay_ms() > 0 || nempty <= MEM_KEEP_EMPTY,
+          "%u empty arenas kept with GRT_MEM_DECAY_MS=0 (at most %d)", nempty, MEM_KEEP_EMPTY);
     for (unsigned c = 0; c < MEM_NCLASSES; c++) {
         CHECK(pools[c] == grt_atomic_load_64(&h->xpools[c]),
               "class %u: %" PRIu64 " pools found, %" PRIu64 " counted", c, pools[c],

@@ -118,11 +118,10 @@ int _grt_mem_init(const grt_config *cfg)
         grt_err_set(GRT_ERR_STATE, "_grt_mem_init: the allocator is already initialised");
         return -1;
     }
-    /* Every backend keeps per-thread heaps: they hold the counters. */
-    if (_grt_obm_init() != 0) {
-        grt_err_set(GRT_ERR_MEMORY, "allocator: out of memory at init");
+    /* Every backend keeps per-thread heaps: they hold the counters.  Sets
+     * the error: a malformed GRT_MEM_DECAY_MS, or out of memory. */
+    if (_grt_obm_init() != 0)
         return -1;
-    }
     if (b == &_grt_mem_debug)
         _grt_debug_init();
     mem_cur = b;

@@ -37,5 +37,10 @@ void _grt_mem_fork_child(struct grt_tstate *ts);
 /* Usable size of a live block (its size class under obmalloc, the requested
  * size for large and debug blocks); 0 for NULL. */
 size_t _grt_mem_block_size(const void *p);
+/* A slow-path event outside the allocator (the end of a collection): give
+ * the calling thread's empty arenas that stayed unused for the decay period
+ * (GRT_MEM_DECAY_MS) back to the OS.  Cheap when there are none.  Callable
+ * from attached threads (mem/obmalloc.c). */
+void _grt_mem_release_decayed(void);
 
 #endif

@@ -9,8 +9,40 @@
  * Locks: mem_heaps_lock guards the heap lists and every abandoned heap
  * (including the shared heap that threads without a heap allocate from).  It
  * is never held while waiting for anything else, and never on the fast path.
+ *
+ * Empty arenas: kept, then decayed back to the OS.  Invariant: a heap's
+ * empty arenas are the list h->arenas[64], most recently emptied first; an
+ * abandoned thread heap has none.  New pools come from the head, whose
+ * pages are the most likely to be still resident and cached.  The first
+ * MEM_KEEP_EMPTY are kept while the heap lives; the ones after them are
+ * *decaying*: each was stamped (a->empty_since) when a newer empty arena
+ * pushed it out of the kept ones, so the stamps never increase along that
+ * part of the list, and each is released (munmap) once it has decayed for
+ * the decay period, GRT_MEM_DECAY_MS (read at grt_init; default
+ * MEM_DECAY_MS_DEFAULT, 1 s, the delay mimalloc's purge uses; jemalloc's
+ * dirty decay is 10 s).  Decay 0 releases every arena beyond the kept ones
+ * as soon as it empties.  Why: a program that frees and rebuilds a big
+ * structure, as a collection freeing cyclic garbage and the next round
+ * allocating it again do, would otherwise pay a munmap and, per MiB, an
+ * mmap and 256 page faults, for memory it needs again milliseconds later.
+ *
+ * Nothing runs on a timer and the fast paths make no system call and read
+ * no clock.  The decay is checked on slow paths of the owning heap only:
+ * when an arena empties beyond the kept ones (the clock is read then, to
+ * stamp the arena pushed out), at every MEM_DECAY_EVERY-th pool carve or
+ * release while some arena decays (else one compare), at the
+ * end of every collection on the collecting thread's heap
+ * (_grt_mem_release_decayed), and when the thread exits (its heap, abandoned,
+ * releases all of them at once).  grt_fini releases every arena.  So memory
+ * a program freed goes back to the OS within the decay period plus 16 slow
+ * paths of the heap that owns it, or plus its next collection: a thread that
+ * freed a big heap and then makes no slow-path call at all (no pool emptied
+ * or carved, no collection) keeps at most what it freed until it does, exits
+ * or grt_fini runs.  Arenas of other heaps are never touched: their owner
+ * fields are theirs.
  */
 #include "obmalloc.h"
+#include <errno.h>
 #include <stddef.h>
 
 __thread mem_heap *_grt_mem_tls GRT_TLS_IE;
@@ -24,6 +56,9 @@ static mem_heap *mem_heap_shared;       /* set by _grt_obm_init */
 static uint64_t mem_stray_large_blocks, mem_stray_large_bytes;
 /* Arena counters since init (atomic). */
 static uint64_t mem_arenas_allocated, mem_arenas_freed, mem_arenas_highwater;
+/* The decay period in ns (GRT_MEM_DECAY_MS); written at init only, before
+ * other threads exist, read with relaxed loads. */
+static uint64_t mem_xdecay_ns = (uint64_t)MEM_DECAY_MS_DEFAULT * 1000000u;
 
 /* Large blocks: malloc'd with this header in front (16 bytes keeps the
  * alignment).  The magic catches frees of foreign pointers and double frees. */
@@ -60,6 +95,7 @@ static void arena_link(mem_heap *h, mem_arena *a)
     a->prev = NULL;
     a->next = h->arenas[k];
     if (a->next) a->next->prev = a;
+    else if (k == MEM_POOLS_PER_ARENA) h->empty_oldest = a;
     h->arenas[k] = a;
     if (k) h->arena_mask |= UINT64_C(1) << (k - 1);
 }
@@ -70,6 +106,7 @@ static void arena_unlink(mem_heap *h, mem_arena *a)
     if (a->prev) a->prev->next = a->next;
     else h->arenas[k] = a->next;
     if (a->next) a->next->prev = a->prev;
+    else if (k == MEM_POOLS_PER_ARENA) h->empty_oldest = a->prev;
     if (k && !h->arenas[k]) h->arena_mask &= ~(UINT64_C(1) << (k - 1));
 }
 
@@ -83,9 +120,11 @@ static mem_arena *arena_new(mem_heap *h)
     mem_arena *a = mem;
     char *base = _grt_arena_map();
     if (!base) { free(a); return NULL; }
+    /* linked as an empty arena (the only one: else none would have been
+     * mapped) until pool_carve carves from it, at once */
     *a = (mem_arena){ .base = base, .heap = h, .nfree = MEM_POOLS_PER_ARENA };
     arena_link(h, a);
-    h->nempty++;            /* counted like a kept empty arena until carved from */
+    h->nempty++;
     mem_counter_add(&h->xarenas, 1);
     mem_counter_add(&h->xfree_pools, MEM_POOLS_PER_ARENA);
     uint64_t cur = grt_atomic_faa_64(&mem_arenas_allocated, 1) + 1
@@ -106,11 +145,106 @@ static void arena_free(mem_heap *h, mem_arena *a)
     free(a);
 }
 
-/* May h keep another empty arena for reuse?  Threads' heaps and the shared
- * heap keep up to MEM_KEEP_EMPTY; an abandoned thread heap keeps none. */
-static bool heap_keeps_empty(mem_heap *h)
+/* ---- empty arenas: kept, then decayed (the block comment at the top) ---------------- */
+
+/* Release h's oldest empty arenas while it holds more than MEM_KEEP_EMPTY and
+ * the oldest has decayed for the whole decay period by `now` (any, when the
+ * period is 0).  Caller owns h. */
+static __attribute__((noinline)) void heap_decay(mem_heap *h, uint64_t now)
 {
-    return h->nempty < MEM_KEEP_EMPTY && (h->shared || !grt_atomic_load_32(&h->xabandoned));
+    uint64_t decay = grt_atomic_load_64(&mem_xdecay_ns);
+    h->decay_events = 0;
+    while (h->nempty > MEM_KEEP_EMPTY) {
+        mem_arena *a = h->empty_oldest;
+        if (decay && a->empty_since + decay > now)
+            break;                          /* the older ones are newer still: done */
+        arena_unlink(h, a);
+        h->nempty--;
+        arena_free(h, a);
+    }
+}
+
+/* A pool carve or release: check the decay every MEM_DECAY_EVERY-th time
+ * while there is something to decay (else a compare and a branch). */
+static __attribute__((noinline, cold)) void heap_decay_check(mem_heap *h)
+{
+    heap_decay(h, _grt_now_ns());
+}
+
+static inline void heap_decay_tick(mem_heap *h)
+{
+    if (GRT_UNLIKELY(h->nempty > MEM_KEEP_EMPTY) && ++h->decay_events >= MEM_DECAY_EVERY)
+        heap_decay_check(h);
+}
+
+/* Arena a (unlinked) just became empty: an abandoned thread heap frees it,
+ * any other heap puts it at the head of its empty list.  If that pushes
+ * the list past MEM_KEEP_EMPTY, the arena it pushes out of the kept ones
+ * starts to decay: it is stamped now (the only clock read here, so that a
+ * loop that empties and refills one arena never reads the clock), and the
+ * oldest ones may go. */
+static __attribute__((noinline)) void arena_emptied_beyond_kept(mem_heap *h, mem_arena *a)
+{
+    uint64_t now = 0;
+    if (grt_atomic_load_64(&mem_xdecay_ns)) {
+        now = _grt_now_ns();
+        mem_arena *out = a;
+        for (int k = 0; k < MEM_KEEP_EMPTY; k++)
+            out = out->next;
+        out->empty_since = now;
+    }
+    heap_decay(h, now);
+}
+
+static inline void arena_emptied(mem_heap *h, mem_arena *a)
+{
+    if (GRT_UNLIKELY(!h->shared && grt_atomic_load_32(&h->xabandoned))) {
+        arena_free(h, a);
+        return;
+    }
+    arena_link(h, a);
+    if (GRT_UNLIKELY(++h->nempty > MEM_KEEP_EMPTY))
+        arena_emptied_beyond_kept(h, a);
+}
+
+void _grt_mem_release_decayed(void)
+{
+    mem_heap *h = _grt_mem_tls;
+    if (h && h->nempty > MEM_KEEP_EMPTY)
+        heap_decay(h, _grt_now_ns());
+}
+
+unsigned _grt_obm_empty_arenas(void)
+{
+    mem_heap *h = _grt_mem_tls;
+    return h ? h->nempty : 0;
+}
+
+int64_t _grt_obm_decay_ms(void)
+{
+    return (int64_t)(grt_atomic_load_64(&mem_xdecay_ns) / 1000000u);
+}
+
+/* GRT_MEM_DECAY_MS: 0..MEM_DECAY_MS_MAX, or unset / empty for the default.
+ * -1 with a ValueError naming the variable. */
+static int obm_read_decay(void)
+{
+    int64_t ms = MEM_DECAY_MS_DEFAULT;
+    const char *v = getenv("GRT_MEM_DECAY_MS");
+    if (v && *v) {
+        char *end;
+        errno = 0;
+        long long n = strtoll(v, &end, 10);
+        if (errno || *end || end == v || n < 0 || n > MEM_DECAY_MS_MAX) {
+            grt_err_set(GRT_ERR_VALUE, "GRT_MEM_DECAY_MS='%s': expected a whole number of "
+                        "milliseconds from 0 (empty arenas go back to the OS at once) to %d",
+                        v, MEM_DECAY_MS_MAX);
+            return -1;
+        }
+        ms = n;
+    }
+    grt_atomic_store_64(&mem_xdecay_ns, (uint64_t)ms * 1000000u);
+    return 0;
 }
 
 /* ---- pools ------------------------------------------------------------------------ */
@@ -147,6 +281,7 @@ static void used_unlink(mem_heap *h, mem_pool *p)
 
 static mem_pool *pool_carve(mem_heap *h, unsigned c)
 {
+    heap_decay_tick(h);
     if (!h->arena_mask && !arena_new(h))
         return NULL;
     unsigned k = (unsigned)__builtin_ctzll(h->arena_mask) + 1;
@@ -192,10 +327,11 @@ static mem_pool *pool_carve(mem_heap *h, unsigned c)
     return p;
 }
 
-/* p has no block in use: give it back to its arena, and the arena to the OS
- * if it is now empty (unless h keeps it: heap_keeps_empty). */
+/* p has no block in use: give it back to its arena; an arena that is now
+ * empty goes on the heap's empty list (arena_emptied). */
 static void pool_release(mem_heap *h, mem_pool *p, bool on_used_list)
 {
+    heap_decay_tick(h);
     if (on_used_list) used_unlink(h, p);
     mem_counter_add(&h->xpools[p->szidx], -1);
     mem_counter_add(&h->xfree_pools, 1);
@@ -204,16 +340,10 @@ static void pool_release(mem_heap *h, mem_pool *p, bool on_used_list)
     p->nextpool = a->freepools;
     a->freepools = p;
     a->nfree++;
-    if (a->nfree == MEM_POOLS_PER_ARENA) {
-        if (heap_keeps_empty(h)) {
-            h->nempty++;
-            arena_link(h, a);
-        } else {
-            arena_free(h, a);
-        }
-        return;
-    }
-    arena_link(h, a);
+    if (a->nfree == MEM_POOLS_PER_ARENA)
+        arena_emptied(h, a);
+    else
+        arena_link(h, a);
 }
 
 /* Never-used blocks are carved onto the free list this many bytes at a
@@ -499,22 +629,28 @@ static void heap_abandon_locked(mem_heap *h)
     while (h->arenas[MEM_POOLS_PER_ARENA]) {       /* the empty arenas it kept */
         mem_arena *a = h->arenas[MEM_POOLS_PER_ARENA];
         arena_unlink(h, a);
+        h->nempty--;
         arena_free(h, a);
     }
-    h->nempty = 0;
+    GRT_ASSERT_INTERNAL(h->nempty == 0 && h->empty_oldest == NULL);
     h->abandoned_next = mem_heaps_abandoned;
     mem_heaps_abandoned = h;
 }
 
 int _grt_obm_init(void)
 {
+    if (obm_read_decay() != 0)
+        return -1;
     grt_atomic_store_64(&mem_stray_large_blocks, 0);
     grt_atomic_store_64(&mem_stray_large_bytes, 0);
     grt_atomic_store_64(&mem_arenas_allocated, 0);
     grt_atomic_store_64(&mem_arenas_freed, 0);
     grt_atomic_store_64(&mem_arenas_highwater, 0);
     mem_heap *h = heap_new();
-    if (!h) return -1;
+    if (!h) {
+        grt_err_set(GRT_ERR_MEMORY, "allocator: out of memory at init");
+        return -1;
+    }
     h->shared = true;
     h->xabandoned = 1;      /* owned by whoever holds mem_heaps_lock */
     pthread_mutex_lock(&mem_heaps_lock);

@@ -8,10 +8,10 @@
  *          requests go to the system allocator behind a 16-byte header.
  *   pool   16 KiB, 16 KiB-aligned: a 128-byte header, then blocks of one class.
  *   arena  1 MiB from mmap, 1 MiB-aligned: 64 pools.  Empty arenas go back to
- *          the OS (munmap), except that each live heap keeps up to
- *          MEM_KEEP_EMPTY of them mapped, so that a program that frees and
- *          reallocates a few MiB in a loop does not pay mmap, munmap and 256
- *          page faults per MiB every time (CPython keeps one).
+ *          the OS (munmap) once they have stayed unused for a decay period
+ *          (GRT_MEM_DECAY_MS, default 1 s; 0: at once), but for the
+ *          MEM_KEEP_EMPTY newest, which a live heap keeps: "Empty arenas"
+ *          in mem/obmalloc.c.
  *   heap   one per thread: the thread's arenas, and per class the list of its
  *          partially used pools.  New pools come from the heap's most-used
  *          arena (fewest free pools), so lightly used arenas can empty out.
@@ -80,7 +80,11 @@
 #define MEM_ARENA_SHIFT    20
 #define MEM_POOLS_PER_ARENA (MEM_ARENA_SIZE / MEM_POOL_SIZE)  /* 64 */
 #define MEM_POOL_OVERHEAD  128                          /* pool header, two cache lines */
-#define MEM_KEEP_EMPTY     4                            /* empty arenas a live heap keeps */
+#define MEM_KEEP_EMPTY     4                            /* empty arenas a live heap keeps
+                                                           indefinitely (mem/obmalloc.c) */
+#define MEM_DECAY_MS_DEFAULT 1000                       /* GRT_MEM_DECAY_MS's default */
+#define MEM_DECAY_MS_MAX   3600000                      /* one hour */
+#define MEM_DECAY_EVERY    16                           /* slow-path events per clock check */
 #define MEM_CLASS_SIZE(c)  (((size_t)(c) + 1) * MEM_ALIGN)
 #define MEM_POOL_CAPACITY(c) ((MEM_POOL_SIZE - MEM_POOL_OVERHEAD) / MEM_CLASS_SIZE(c))
 
@@ -117,6 +121,8 @@ struct mem_arena {
     uint32_t nfree;             /* pools not carved: freepools + never touched */
     uint32_t ntouched;          /* pools [0, ntouched) were carved at least once */
     mem_arena *next, *prev;     /* heap->arenas[nfree] list */
+    uint64_t empty_since;       /* decaying (mem/obmalloc.c): when it was pushed out of
+                                   the kept empty arenas (_grt_now_ns) */
 };
 
 struct mem_heap {
@@ -124,7 +130,9 @@ struct mem_heap {
     mem_pool *used[MEM_NCLASSES];          /* partially used pools, head is allocated from */
     mem_arena *arenas[MEM_POOLS_PER_ARENA + 1]; /* arenas by number of free pools */
     uint64_t arena_mask;                   /* bit k-1 set iff arenas[k] (k >= 1) is non-empty */
-    unsigned nempty;                       /* empty arenas kept (in arenas[64]) */
+    unsigned nempty;                       /* empty arenas (in arenas[64], newest first) */
+    mem_arena *empty_oldest;               /* the last arena of arenas[64], NULL if none */
+    unsigned decay_events;                 /* slow-path events since the last clock check */
     /* counters: written by the owner only (relaxed store), read by anyone */
     uint64_t xlarge_blocks;                /* see the counting invariants */
     uint64_t xlarge_bytes;
@@ -270,8 +278,19 @@ void _grt_obm_fork_child(struct grt_tstate *ts);
 void _grt_obm_foreach_heap(void (*fn)(mem_heap *h, void *arg), void *arg);
 /* Large-block counters of threads that had no heap, summed in by stats. */
 void _grt_obm_stray_large(int64_t *blocks, int64_t *bytes);
-/* Arena counters since init. */
+/* Arena counters since init (allocated = mmaps, freed = munmaps; kept
+ * after fini, so that a test can see that fini released every arena). */
 void _grt_obm_arena_counts(uint64_t *allocated, uint64_t *freed, uint64_t *highwater);
+/* Empty arenas the calling thread's heap holds (kept and decaying); 0
+ * without a heap.  For tests. */
+unsigned _grt_obm_empty_arenas(void);
+/* The decay period in effect (GRT_MEM_DECAY_MS), milliseconds. */
+int64_t _grt_obm_decay_ms(void);
+/* A slow-path event outside the allocator (the end of a collection): give
+ * the calling thread's decayed empty arenas back to the OS.  Cheap when it
+ * has none.  Callable from attached threads.  (To move to mem_internal.h:
+ * gc/ calls it.) */
+void _grt_mem_release_decayed(void);
 /* Verify the calling thread's heap (mem/check.c, for grt_mem_check); fatal
  * on corruption.  Returns the number of arenas and pools in use checked. */
 size_t _grt_obm_check_heap(void);

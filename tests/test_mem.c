@@ -1,13 +1,15 @@
 /*
  * tests/test_mem.c — the object allocator on one thread: size classes, reuse
- * of freed blocks, statistics that add up, arenas going back to the OS,
- * realloc, and choosing the allocator by name.
+ * of freed blocks, statistics that add up, empty arenas kept through the
+ * decay period (GRT_MEM_DECAY_MS) and then going back to the OS, realloc,
+ * and choosing the allocator by name.
  *
  * Cases that depend on obmalloc's layout initialise the runtime themselves
  * with allocator "obmalloc", so that GRT_MALLOC set for a whole run does not
  * change what they check.
  */
 #include "harness.h"
+#include "../mem/obmalloc.h"        /* MEM_KEEP_EMPTY, the decay's test hooks */
 #include <unistd.h>
 
 
@@ -175,33 +177,167 @@ TEST(objects_are_counted_as_blocks_in_use)
     T_EQ(s2.blocks_in_use, s0.blocks_in_use);
 }
 
-TEST_NOINIT(empty_arenas_go_back_to_the_os)
+/* ---- empty arenas: kept, then decayed (mem/obmalloc.c) ----------------------------- */
+
+enum { T_BIG_N = 600000 };                  /* 64-byte blocks: about 38 MiB, 38 arenas */
+
+/* T_BIG_N touched 64-byte blocks (they count in the RSS) into v. */
+static void t_fill_big(void **v)
 {
+    for (int i = 0; i < T_BIG_N; i++) {
+        v[i] = grt_mem_malloc(64);
+        T_NOT_NULL(v[i]);
+        memset(v[i], 0x11, 64);
+    }
+}
+
+static void t_free_big(void **v)
+{
+    for (int i = 0; i < T_BIG_N; i++) grt_mem_free(v[i]);
+}
+
+TEST_NOINIT(with_decay_0_empty_arenas_go_back_to_the_os_at_once)
+{
+    setenv("GRT_MEM_DECAY_MS", "0", 1);
     t_init_with("obmalloc");
-    enum { N = 600000 };                    /* 64-byte blocks: about 38 MiB, 38 arenas */
-    void **v = malloc(N * sizeof *v);
+    T_EQ(_grt_obm_decay_ms(), 0);
+    void **v = malloc(T_BIG_N * sizeof *v);
     T_TRUE(v != NULL);
     struct grt_mem_stats s0 = t_stats();
     int64_t rss0 = t_rss();
-    for (int i = 0; i < N; i++) {
-        v[i] = grt_mem_malloc(64);
-        T_NOT_NULL(v[i]);
-        memset(v[i], 0x11, 64);             /* touch it: it counts in the RSS */
-    }
+    t_fill_big(v);
     struct grt_mem_stats s1 = t_stats();
     int64_t rss1 = t_rss();
     T_GE(s1.arenas_current, s0.arenas_current + 37);
     T_GE(rss1 - rss0, 35 << 20);
-    for (int i = 0; i < N; i++) grt_mem_free(v[i]);
+    t_free_big(v);
     struct grt_mem_stats s2 = t_stats();
     int64_t rss2 = t_rss();
-    /* the arenas the population used are unmapped, but for the few empty
-     * ones a live heap keeps for reuse (4) */
-    T_LE(s2.arenas_current, s0.arenas_current + 4);
+    /* every arena the population emptied is unmapped as it empties, but for
+     * the MEM_KEEP_EMPTY newest, which a live heap keeps for reuse */
+    T_EQ(_grt_obm_empty_arenas(), MEM_KEEP_EMPTY);
+    T_LE(s2.arenas_current, s0.arenas_current + MEM_KEEP_EMPTY);
     T_GE(s2.arenas_freed - s1.arenas_freed, 33);
     T_GE(rss1 - rss2, 30 << 20);
     T_GE(grt_mem_check(), 1);
+    /* a second round maps its arenas afresh */
+    t_fill_big(v);
+    T_GE(t_stats().arenas_allocated - s2.arenas_allocated, 33);
+    t_free_big(v);
     free(v);
+    T_EQ(grt_fini(), 0);
+}
+
+TEST_NOINIT(empty_arenas_are_kept_through_the_decay_period_and_reused)
+{
+    setenv("GRT_MEM_DECAY_MS", "600000", 1);        /* ten minutes: never reached here */
+    t_init_with("obmalloc");
+    T_EQ(_grt_obm_decay_ms(), 600000);
+    void **v = malloc(T_BIG_N * sizeof *v);
+    T_TRUE(v != NULL);
+    t_fill_big(v);
+    struct grt_mem_stats s1 = t_stats();
+    t_free_big(v);
+    /* nothing unmapped: every emptied arena waits, newest first */
+    struct grt_mem_stats s2 = t_stats();
+    T_EQ(s2.arenas_freed, s1.arenas_freed);
+    T_EQ(s2.arenas_current, s1.arenas_current);
+    T_GE(_grt_obm_empty_arenas(), 37);
+    T_GE(grt_mem_check(), 1);
+    /* a collection's end is a slow-path event, but nothing has decayed yet */
+    grt_gc_collect(2);
+    T_EQ(t_stats().arenas_freed, s1.arenas_freed);
+    /* the next round reuses them: no mmap, no munmap */
+    t_fill_big(v);
+    struct grt_mem_stats s3 = t_stats();
+    T_EQ(s3.arenas_allocated, s1.arenas_allocated);
+    T_EQ(s3.arenas_freed, s1.arenas_freed);
+    t_free_big(v);
+    T_GE(grt_mem_check(), 1);
+    free(v);
+    T_EQ(grt_fini(), 0);
+}
+
+TEST_NOINIT(decayed_arenas_go_back_at_the_next_collection)
+{
+    setenv("GRT_MEM_DECAY_MS", "50", 1);
+    t_init_with("obmalloc");
+    void **v = malloc(T_BIG_N * sizeof *v);
+    T_TRUE(v != NULL);
+    t_fill_big(v);
+    struct grt_mem_stats s1 = t_stats();
+    int64_t rss1 = t_rss();
+    t_free_big(v);
+    usleep(150 * 1000);                     /* past the decay period (not a timed assertion:
+                                               whatever the load, at least this long) */
+    grt_gc_collect(0);
+    struct grt_mem_stats s2 = t_stats();
+    /* all but the MEM_KEEP_EMPTY newest empty arenas are unmapped */
+    T_EQ(_grt_obm_empty_arenas(), MEM_KEEP_EMPTY);
+    T_GE(s2.arenas_freed - s1.arenas_freed, 33);
+    T_GE(rss1 - t_rss(), 30 << 20);
+    T_GE(grt_mem_check(), 1);
+    free(v);
+    T_EQ(grt_fini(), 0);
+}
+
+TEST_NOINIT(decayed_arenas_go_back_on_the_allocators_own_slow_paths)
+{
+    setenv("GRT_MEM_DECAY_MS", "50", 1);
+    t_init_with("obmalloc");
+    void **v = malloc(T_BIG_N * sizeof *v);
+    T_TRUE(v != NULL);
+    t_fill_big(v);
+    struct grt_mem_stats s1 = t_stats();
+    t_free_big(v);
+    usleep(150 * 1000);
+    /* no collection: new pools (about 63 of 512-byte blocks, each a carve)
+     * are slow-path events enough for a check of the clock */
+    enum { K = 2000 };
+    static void *w[K];
+    for (int i = 0; i < K; i++) T_NOT_NULL(w[i] = grt_mem_malloc(512));
+    T_GE(t_stats().arenas_freed - s1.arenas_freed, 30);
+    for (int i = 0; i < K; i++) grt_mem_free(w[i]);
+    T_GE(grt_mem_check(), 1);
+    free(v);
+    T_EQ(grt_fini(), 0);
+}
+
+TEST_NOINIT(fini_releases_every_arena_decaying_or_not)
+{
+    setenv("GRT_MEM_DECAY_MS", "600000", 1);
+    t_init_with("obmalloc");
+    void **v = malloc(T_BIG_N * sizeof *v);
+    T_TRUE(v != NULL);
+    t_fill_big(v);
+    t_free_big(v);
+    T_GE(_grt_obm_empty_arenas(), 37);
+    free(v);
+    T_EQ(grt_fini(), 0);
+    uint64_t allocated, freed, highwater;
+    _grt_obm_arena_counts(&allocated, &freed, &highwater);
+    T_GE(allocated, 37);
+    T_EQ(freed, allocated);
+}
+
+TEST_NOINIT(a_malformed_GRT_MEM_DECAY_MS_is_a_value_error)
+{
+    static const char *const bad[] = { "-1", "3600001", "abc", "5ms", "1.5", "99999999999999999999" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        setenv("GRT_MEM_DECAY_MS", bad[i], 1);
+        T_EQ(grt_init(NULL), -1);
+        char want[64];
+        snprintf(want, sizeof want, "GRT_MEM_DECAY_MS='%s': expected a whole number", bad[i]);
+        T_ERR(GRT_ERR_VALUE, want);
+        T_EQ(grt_is_initialized(), 0);
+    }
+    setenv("GRT_MEM_DECAY_MS", "", 1);      /* empty: the default */
+    T_EQ(grt_init(NULL), 0);
+    T_EQ(_grt_obm_decay_ms(), MEM_DECAY_MS_DEFAULT);
+    T_EQ(grt_fini(), 0);
+    setenv("GRT_MEM_DECAY_MS", "3600000", 1);
+    T_EQ(grt_init(NULL), 0);
+    T_EQ(_grt_obm_decay_ms(), 3600000);
     T_EQ(grt_fini(), 0);
 }
 

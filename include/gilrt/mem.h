@@ -11,7 +11,9 @@
  *             malloc.  Each thread allocates from its own heap with no lock and
  *             no atomic; a block freed by another thread goes back through a
  *             lock-free list to the thread that owns it.  Empty arenas are
- *             returned to the OS.
+ *             returned to the OS once they have stayed unused for
+ *             GRT_MEM_DECAY_MS milliseconds (default 1000; 0: at once), but
+ *             for the 4 newest of each thread's heap.
  *   malloc    the system allocator (glibc).
  *   mimalloc  libmimalloc, when configure found it.
  *   debug     obmalloc behind guard bytes and fill patterns: fresh memory is

@@ -25,7 +25,9 @@ extern "C" {
  * applies the environment overrides (GRT_GIL, GRT_SWITCH_INTERVAL,
  * GRT_CHECK_INTERVAL, GRT_MALLOC, GRT_GC_THRESHOLD); a program may then set
  * fields itself, which take precedence.  The allocator reads GRT_MEM_FAIL_AT
- * and GRT_MEM_FAIL_EVERY (fault injection, gilrt/mem.h) itself, at grt_init. */
+ * and GRT_MEM_FAIL_EVERY (fault injection, gilrt/mem.h) and GRT_MEM_DECAY_MS
+ * (milliseconds an empty arena waits before it goes back to the OS, 0 to
+ * 3600000, default 1000) itself, at grt_init. */
 typedef struct grt_config {
     const char *gil;            /* "classic" | "fifo" | "io" | "legacy" | "off" | a registered
                                    policy; NULL: "classic" in gil, "off" in atomic/brc/unsafe */
@@ -43,7 +45,7 @@ int grt_config_init(grt_config *cfg);
 /* Initialise the runtime and attach the calling thread.  cfg NULL means
  * grt_config_init's defaults.  Returns 0, or -1 with the error set (unknown
  * GIL policy or allocator — the message lists the valid names; "off" in the
- * gil build; a malformed GRT_MEM_FAIL_AT/GRT_MEM_FAIL_EVERY; already
+ * gil build; a malformed GRT_MEM_FAIL_AT/GRT_MEM_FAIL_EVERY/GRT_MEM_DECAY_MS; already
  * initialised).  A macro, so that a program compiled for
  * one variant and linked with another is refused with a clear message. */
 #define grt_init(cfg) _grt_init_checked((cfg), GRT_VARIANT_ID)
