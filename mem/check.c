@@ -91,9 +91,14 @@ size_t _grt_obm_check_heap(void)
         CHECK(pools[c] == grt_atomic_load_64(&h->xpools[c]),
               "class %u: %" PRIu64 " pools found, %" PRIu64 " counted", c, pools[c],
               grt_atomic_load_64(&h->xpools[c]));
-        for (mem_pool *p = h->used[c]; p; p = p->nextpool)
-            CHECK(p->szidx == c && p->freeblock && p->nused > 0,
+        unsigned standby = 0;       /* empty pools kept on the list (obmalloc.c) */
+        for (mem_pool *p = h->used[c]; p; p = p->nextpool) {
+            CHECK(p->szidx == c && p->freeblock,
                   "used list of class %u holds a bad pool %p", c, (void *)p);
+            standby += p->nused == 0;
+        }
+        CHECK(standby <= 1 && (standby == 0 || (!h->shared && !grt_atomic_load_32(&h->xabandoned))),
+              "used list of class %u holds %u empty pools", c, standby);
     }
     return checked;
 }

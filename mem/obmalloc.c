@@ -207,10 +207,15 @@ static inline void arena_emptied(mem_heap *h, mem_arena *a)
         arena_emptied_beyond_kept(h, a);
 }
 
+static void heap_release_standby(mem_heap *h);
+
 void _grt_mem_release_decayed(void)
 {
     mem_heap *h = _grt_mem_tls;
-    if (h && h->nempty > MEM_KEEP_EMPTY)
+    if (!h)
+        return;
+    heap_release_standby(h);
+    if (h->nempty > MEM_KEEP_EMPTY)
         heap_decay(h, _grt_now_ns());
 }
 
@@ -374,12 +379,49 @@ void *_grt_obm_pool_refill(mem_heap *h, mem_pool *p, void *b)
     return b;
 }
 
+/* The standby pool.  A live thread heap does not release the last pool of
+ * a size class when it empties: the pool stays on the class's used list,
+ * empty, so that a loop that makes and drops one object of the class (the
+ * commonest pattern there is) allocates and frees on the fast path instead
+ * of releasing and carving a pool, and relinking its arena, every time.
+ * mimalloc delays freeing an emptied page the same way.  A pool that
+ * empties while others of its class are in use is released as before, so
+ * a class has at most one empty pool on its used list (mem/check.c).
+ * Standby pools go back to their arenas when the heap releases decayed
+ * arenas after a collection (_grt_mem_release_decayed) and when the thread
+ * exits; that bounds what they keep to one pool per class per thread
+ * between collections. */
+static bool heap_keeps_standby(mem_heap *h, mem_pool *p, bool was_full)
+{
+    mem_pool *head = h->used[p->szidx];
+    bool alone = was_full ? head == NULL : (head == p && p->nextpool == NULL);
+    return alone && !h->shared && !grt_atomic_load_32(&h->xabandoned);
+}
+
+/* Release h's standby pools (empty pools left on used lists).  Caller owns h. */
+static void heap_release_standby(mem_heap *h)
+{
+    for (unsigned c = 0; c < MEM_NCLASSES; c++) {
+        mem_pool *p = h->used[c];
+        while (p) {
+            mem_pool *next = p->nextpool;
+            if (p->nused == 0)
+                pool_release(h, p, true);
+            p = next;
+        }
+    }
+}
+
 void _grt_obm_free_transition(mem_heap *h, mem_pool *p, bool was_full)
 {
-    if (p->nused == 0)
-        pool_release(h, p, !was_full);
-    else if (was_full)
+    if (p->nused == 0) {
+        if (!heap_keeps_standby(h, p, was_full))
+            pool_release(h, p, !was_full);
+        else if (was_full)
+            used_push(h, p);   /* a one-block pool: standby on the empty list */
+    } else if (was_full) {
         used_push(h, p);       /* front: the next allocation of the class uses it */
+    }
 }
 
 /* Return k blocks (first..last, linked) to p's free list; h owns p. */
@@ -626,6 +668,7 @@ static void heap_abandon_locked(mem_heap *h)
      * CK's fas starts with a plain volatile load that TSan reports as a race.) */
     grt_atomic_or_32(&h->xabandoned, 1);
     heap_drain(h);
+    heap_release_standby(h);
     while (h->arenas[MEM_POOLS_PER_ARENA]) {       /* the empty arenas it kept */
         mem_arena *a = h->arenas[MEM_POOLS_PER_ARENA];
         arena_unlink(h, a);

@@ -216,13 +216,14 @@ TEST_NOINIT(with_decay_0_empty_arenas_go_back_to_the_os_at_once)
     /* every arena the population emptied is unmapped as it empties, but for
      * the MEM_KEEP_EMPTY newest, which a live heap keeps for reuse */
     T_EQ(_grt_obm_empty_arenas(), MEM_KEEP_EMPTY);
-    T_LE(s2.arenas_current, s0.arenas_current + MEM_KEEP_EMPTY);
-    T_GE(s2.arenas_freed - s1.arenas_freed, 33);
+    /* + 1: the arena that holds the class's standby pool (obmalloc.c) */
+    T_LE(s2.arenas_current, s0.arenas_current + MEM_KEEP_EMPTY + 1);
+    T_GE(s2.arenas_freed - s1.arenas_freed, 32);   /* 37 - 4 kept - 1 with the standby pool */
     T_GE(rss1 - rss2, 30 << 20);
     T_GE(grt_mem_check(), 1);
     /* a second round maps its arenas afresh */
     t_fill_big(v);
-    T_GE(t_stats().arenas_allocated - s2.arenas_allocated, 33);
+    T_GE(t_stats().arenas_allocated - s2.arenas_allocated, 32);
     t_free_big(v);
     free(v);
     T_EQ(grt_fini(), 0);
@@ -242,7 +243,7 @@ TEST_NOINIT(empty_arenas_are_kept_through_the_decay_period_and_reused)
     struct grt_mem_stats s2 = t_stats();
     T_EQ(s2.arenas_freed, s1.arenas_freed);
     T_EQ(s2.arenas_current, s1.arenas_current);
-    T_GE(_grt_obm_empty_arenas(), 37);
+    T_GE(_grt_obm_empty_arenas(), 36);       /* one holds the standby pool */
     T_GE(grt_mem_check(), 1);
     /* a collection's end is a slow-path event, but nothing has decayed yet */
     grt_gc_collect(2);
@@ -272,9 +273,12 @@ TEST_NOINIT(decayed_arenas_go_back_at_the_next_collection)
                                                whatever the load, at least this long) */
     grt_gc_collect(0);
     struct grt_mem_stats s2 = t_stats();
-    /* all but the MEM_KEEP_EMPTY newest empty arenas are unmapped */
-    T_EQ(_grt_obm_empty_arenas(), MEM_KEEP_EMPTY);
-    T_GE(s2.arenas_freed - s1.arenas_freed, 33);
+    /* all but the MEM_KEEP_EMPTY newest empty arenas are unmapped; the
+     * collection also released the standby pool, and the arena that emptied
+     * then starts its own decay period */
+    T_GE(_grt_obm_empty_arenas(), MEM_KEEP_EMPTY);
+    T_LE(_grt_obm_empty_arenas(), MEM_KEEP_EMPTY + 1);
+    T_GE(s2.arenas_freed - s1.arenas_freed, 32);   /* 37 - 4 kept - 1 with the standby pool */
     T_GE(rss1 - t_rss(), 30 << 20);
     T_GE(grt_mem_check(), 1);
     free(v);
@@ -303,6 +307,42 @@ TEST_NOINIT(decayed_arenas_go_back_on_the_allocators_own_slow_paths)
     T_EQ(grt_fini(), 0);
 }
 
+TEST_NOINIT(a_class_keeps_one_empty_standby_pool_until_the_next_collection)
+{
+    t_init_with("obmalloc");
+    int c = grt_mem_size_class(200);
+    T_GE(c, 0);
+    size_t pools0 = t_stats().classes[c].pools;
+    T_EQ(pools0, 0);                         /* nothing else uses this class */
+    void *p = grt_mem_malloc(200);
+    T_NOT_NULL(p);
+    T_EQ(t_stats().classes[c].pools, 1);
+    grt_mem_free(p);
+    /* the class's last pool stays, empty, for the next allocation */
+    struct grt_mem_stats s = t_stats();
+    T_EQ(s.classes[c].pools, 1);
+    T_EQ(s.classes[c].blocks_in_use, 0);
+    T_GE(grt_mem_check(), 1);
+    for (int i = 0; i < 1000; i++) {
+        void *q = grt_mem_malloc(200);
+        T_TRUE(q == p);                      /* the same block: no pool carved */
+        grt_mem_free(q);
+    }
+    /* a second pool of the class that empties while the first is in use is
+     * released at once: at most one standby pool per class */
+    enum { N = 200 };                        /* more than a 16 KiB pool's 200-byte blocks */
+    static void *w[N];
+    for (int i = 0; i < N; i++) T_NOT_NULL(w[i] = grt_mem_malloc(200));
+    T_GE(t_stats().classes[c].pools, 2);
+    for (int i = 0; i < N; i++) grt_mem_free(w[i]);
+    T_EQ(t_stats().classes[c].pools, 1);
+    T_GE(grt_mem_check(), 1);
+    /* the end of a collection gives it back */
+    grt_gc_collect(0);
+    T_EQ(t_stats().classes[c].pools, 0);
+    T_EQ(grt_fini(), 0);
+}
+
 TEST_NOINIT(fini_releases_every_arena_decaying_or_not)
 {
     setenv("GRT_MEM_DECAY_MS", "600000", 1);
@@ -311,7 +351,7 @@ TEST_NOINIT(fini_releases_every_arena_decaying_or_not)
     T_TRUE(v != NULL);
     t_fill_big(v);
     t_free_big(v);
-    T_GE(_grt_obm_empty_arenas(), 37);
+    T_GE(_grt_obm_empty_arenas(), 36);       /* one holds the standby pool */
     free(v);
     T_EQ(grt_fini(), 0);
     uint64_t allocated, freed, highwater;
