@@ -29,14 +29,6 @@ void _grt_brc_incref_shared(grt_object *o)
         ;
 }
 
-/* Step 1's rare cases: a decref too many, and the last local reference. */
-void _grt_brc_decref_owner_slow(grt_object *o, uint32_t local)
-{
-    if (GRT_UNLIKELY(local == 0))
-        _grt_fatal_negative_refcnt(o);
-    grt_atomic_store_32(&o->xob_ref_local, 0);        /* local was 1 */
-    _grt_brc_merge_zero_local(o);
-}
 
 /* Merge o's counts into shared, minus `extra`; the caller is the owner, or
  * the owner is gone or parked.  Returns the merged count. */
@@ -139,7 +131,8 @@ void _grt_brc_decref_shared(grt_object *o)          /* step 3 */
     }
 }
 
-void _grt_brc_merge_zero_local(grt_object *o)       /* step 1 */
+
+static void brc_merge_zero_local(grt_object *o)     /* step 1 */
 {
     /* acquire: if shared is 0 we free, after every non-owner's release CAS */
     uint32_t shared = grt_atomic_load_32_acq(&o->xob_ref_shared);
@@ -156,6 +149,18 @@ void _grt_brc_merge_zero_local(grt_object *o)       /* step 1 */
     } while (!grt_atomic_cas_32(&o->xob_ref_shared, &shared, desired));
     if (desired == _grt_brc_word(0, GRT_BRC_MERGED))
         _grt_dealloc(o);
+}
+
+/* Step 1's rare cases: a decref too many, and the last local reference.
+ * One call from the inline decref: the merge above is inlined here. */
+void _grt_brc_decref_owner_slow(grt_object *o, uint32_t local)
+{
+    if (GRT_UNLIKELY(local == 0))
+        _grt_fatal_negative_refcnt(o);
+    /* local 1 -> 0, the whole word as the fast path stores it (a 32-bit
+     * store here would stall the next 64-bit load of it) */
+    grt_atomic_store_64(&o->xob_owner, _grt_brc_key);
+    brc_merge_zero_local(o);
 }
 
 /* Take t's queue, array and all, leaving it empty (brc_lock held); a queue

@@ -41,12 +41,12 @@
  * reference of its own, counted in that sum.
  *
  *  1. Owner incref/decref: plain update of local.  If local reaches 0 the owner
- *     gives up ownership (_grt_brc_merge_zero_local): with shared == 0 and state
- *     DEFAULT nobody else holds or ever held a reference, so it frees at once;
- *     otherwise it stores tid = 0 and CASes the state to MERGED, and frees
- *     only if the merged count is 0.  After that all updates use shared.  An
- *     object cannot be QUEUED at this point: by Q its queue reference is in
- *     local, so local > 0 until the merge.
+ *     gives up ownership (brc_merge_zero_local in brc.c): with shared == 0
+ *     and state DEFAULT nobody else holds or ever held a reference, so it
+ *     frees at once; otherwise it stores tid = 0 and CASes the state to
+ *     MERGED, and frees only if the merged count is 0.  After that all
+ *     updates use shared.  An object cannot be QUEUED at this point: by Q
+ *     its queue reference is in local, so local > 0 until the merge.
  *  2. Non-owner incref: atomic add to shared.
  *  3. Non-owner decref (_grt_brc_decref_shared), one CAS loop:
  *     - shared is exactly 0 (count 0, DEFAULT): the reference being dropped was
@@ -127,7 +127,6 @@ static inline uint32_t _grt_brc_word(int32_t count, uint32_t state)
 
 void _grt_brc_incref_shared(grt_object *o);
 void _grt_brc_decref_shared(grt_object *o);
-void _grt_brc_merge_zero_local(grt_object *o);
 void _grt_brc_decref_owner_slow(grt_object *o, uint32_t local);
 
 static inline int _grt_rc_is_immortal(const grt_object *o)
