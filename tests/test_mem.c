@@ -196,6 +196,18 @@ static void t_free_big(void **v)
     for (int i = 0; i < T_BIG_N; i++) grt_mem_free(v[i]);
 }
 
+/* GRT_MEM_DECAY_MS = decay, grt_init on obmalloc, then the big population
+ * made (t_fill_big) in a new array, which the caller frees. */
+static void **t_decay_big_filled(const char *decay)
+{
+    setenv("GRT_MEM_DECAY_MS", decay, 1);
+    t_init_with("obmalloc");
+    void **v = malloc(T_BIG_N * sizeof *v);
+    T_TRUE(v != NULL);
+    t_fill_big(v);
+    return v;
+}
+
 TEST_NOINIT(with_decay_0_empty_arenas_go_back_to_the_os_at_once)
 {
     setenv("GRT_MEM_DECAY_MS", "0", 1);
@@ -231,12 +243,8 @@ TEST_NOINIT(with_decay_0_empty_arenas_go_back_to_the_os_at_once)
 
 TEST_NOINIT(empty_arenas_are_kept_through_the_decay_period_and_reused)
 {
-    setenv("GRT_MEM_DECAY_MS", "600000", 1);        /* ten minutes: never reached here */
-    t_init_with("obmalloc");
+    void **v = t_decay_big_filled("600000");        /* ten minutes: never reached here */
     T_EQ(_grt_obm_decay_ms(), 600000);
-    void **v = malloc(T_BIG_N * sizeof *v);
-    T_TRUE(v != NULL);
-    t_fill_big(v);
     struct grt_mem_stats s1 = t_stats();
     t_free_big(v);
     /* nothing unmapped: every emptied arena waits, newest first */
@@ -261,11 +269,7 @@ TEST_NOINIT(empty_arenas_are_kept_through_the_decay_period_and_reused)
 
 TEST_NOINIT(decayed_arenas_go_back_at_the_next_collection)
 {
-    setenv("GRT_MEM_DECAY_MS", "50", 1);
-    t_init_with("obmalloc");
-    void **v = malloc(T_BIG_N * sizeof *v);
-    T_TRUE(v != NULL);
-    t_fill_big(v);
+    void **v = t_decay_big_filled("50");
     struct grt_mem_stats s1 = t_stats();
     int64_t rss1 = t_rss();
     t_free_big(v);
@@ -287,11 +291,7 @@ TEST_NOINIT(decayed_arenas_go_back_at_the_next_collection)
 
 TEST_NOINIT(decayed_arenas_go_back_on_the_allocators_own_slow_paths)
 {
-    setenv("GRT_MEM_DECAY_MS", "50", 1);
-    t_init_with("obmalloc");
-    void **v = malloc(T_BIG_N * sizeof *v);
-    T_TRUE(v != NULL);
-    t_fill_big(v);
+    void **v = t_decay_big_filled("50");
     struct grt_mem_stats s1 = t_stats();
     t_free_big(v);
     usleep(150 * 1000);
@@ -345,11 +345,7 @@ TEST_NOINIT(a_class_keeps_one_empty_standby_pool_until_the_next_collection)
 
 TEST_NOINIT(fini_releases_every_arena_decaying_or_not)
 {
-    setenv("GRT_MEM_DECAY_MS", "600000", 1);
-    t_init_with("obmalloc");
-    void **v = malloc(T_BIG_N * sizeof *v);
-    T_TRUE(v != NULL);
-    t_fill_big(v);
+    void **v = t_decay_big_filled("600000");
     t_free_big(v);
     T_GE(_grt_obm_empty_arenas(), 36);       /* one holds the standby pool */
     free(v);
