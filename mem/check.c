@@ -97,8 +97,9 @@ size_t _grt_obm_check_heap(void)
                   "used list of class %u holds a bad pool %p", c, (void *)p);
             standby += p->nused == 0;
         }
-        CHECK(standby <= 1 && (standby == 0 || (!h->shared && !grt_atomic_load_32(&h->xabandoned))),
-              "used list of class %u holds %u empty pools", c, standby);
+        CHECK(standby == 0 || (standby == 1 && h->used[c]->nextpool == NULL &&
+                               mem_heap_is_live_thread(h)),
+              "used list of class %u holds %u empty pools (at most one, alone)", c, standby);
     }
     return checked;
 }

@@ -254,9 +254,17 @@ static int obm_read_decay(void)
 
 /* ---- pools ------------------------------------------------------------------------ */
 
+static void pool_release(mem_heap *h, mem_pool *p, bool on_used_list);
+
+/* Push p on its class's used list.  An empty pool there is the class's
+ * standby (below), its only pool; with p the class has another with free
+ * blocks, so the standby goes back to its arena: an empty pool on a used
+ * list is always alone and first. */
 static void used_push(mem_heap *h, mem_pool *p)
 {
     mem_pool **head = &h->used[p->szidx];
+    if (*head && (*head)->nused == 0)
+        pool_release(h, *head, true);
     p->prevpool = NULL;
     p->nextpool = *head;
     if (*head) (*head)->prevpool = p;
@@ -386,7 +394,8 @@ void *_grt_obm_pool_refill(mem_heap *h, mem_pool *p, void *b)
  * of releasing and carving a pool, and relinking its arena, every time.
  * mimalloc delays freeing an emptied page the same way.  A pool that
  * empties while others of its class are in use is released as before, so
- * a class has at most one empty pool on its used list (mem/check.c).
+ * a class has at most one empty pool on its used list, and it is the
+ * list's only pool (used_push; mem/check.c).
  * Standby pools go back to their arenas when the heap releases decayed
  * arenas after a collection (_grt_mem_release_decayed) and when the thread
  * exits; that bounds what they keep to one pool per class per thread
@@ -395,20 +404,17 @@ static bool heap_keeps_standby(mem_heap *h, mem_pool *p, bool was_full)
 {
     mem_pool *head = h->used[p->szidx];
     bool alone = was_full ? head == NULL : (head == p && p->nextpool == NULL);
-    return alone && !h->shared && !grt_atomic_load_32(&h->xabandoned);
+    return alone && mem_heap_is_live_thread(h);
 }
 
-/* Release h's standby pools (empty pools left on used lists).  Caller owns h. */
+/* Release h's standby pools: each is alone on its list (used_push), so a
+ * look at each class's head finds them all.  Caller owns h. */
 static void heap_release_standby(mem_heap *h)
 {
     for (unsigned c = 0; c < MEM_NCLASSES; c++) {
         mem_pool *p = h->used[c];
-        while (p) {
-            mem_pool *next = p->nextpool;
-            if (p->nused == 0)
-                pool_release(h, p, true);
-            p = next;
-        }
+        if (p && p->nused == 0)
+            pool_release(h, p, true);
     }
 }
 

@@ -161,6 +161,13 @@ extern __thread mem_heap *_grt_mem_tls GRT_TLS_IE;
 #define MEM_RADIX_TOP_BITS  (48 - MEM_ARENA_SHIFT - MEM_RADIX_LEAF_BITS)
 extern uint8_t *_grt_mem_radix[1u << MEM_RADIX_TOP_BITS] __attribute__((visibility("hidden")));
 
+/* A thread's own heap, in use: not the shared heap, not abandoned by an
+ * exited thread.  Only such a heap keeps a standby pool (mem/obmalloc.c). */
+static inline bool mem_heap_is_live_thread(mem_heap *h)
+{
+    return !h->shared && !grt_atomic_load_32(&h->xabandoned);
+}
+
 static inline bool mem_in_arena(const void *p)
 {
     uintptr_t a = (uintptr_t)p;
