@@ -122,6 +122,45 @@ GC_PREFETCH_FN gc_prefetch_slot(const gc_seg *s, uint32_t i)
     }
 }
 
+/* ---- traversal ------------------------------------------------------------------------------- */
+
+/* The references of a list or a tuple, the most common containers, are one
+ * array: steps 1 and 2 read it here, in a loop the visit is inlined into,
+ * instead of through tp_traverse and a visit function, two indirect calls
+ * per object plus one per reference (in a full collection of a million
+ * [i] lists, a fifth of the instructions of step 1).  Any other type: NULL,
+ * and its tp_traverse is called.  Items may be NULL (a tuple being
+ * filled).  The world is stopped: no list changes meanwhile. */
+static inline grt_object *const *gc_item_array(grt_object *o, const grt_type *t, int64_t *n)
+{
+    if (t == &grt_list_type) {
+        *n = ((grt_list *)o)->size;
+        return ((grt_list *)o)->items;
+    }
+    if (t == &grt_tuple_type) {
+        *n = ((grt_tuple *)o)->size;
+        return ((grt_tuple *)o)->items;
+    }
+    return NULL;
+}
+
+/* Call visit on every reference o holds; visit never stops the walk.
+ * always_inline: so that visit, a constant at each call, is inlined too. */
+static inline __attribute__((always_inline)) void
+gc_traverse(grt_object *o, grt_visitproc visit, void *arg)
+{
+    grt_type *t = o->ob_type;
+    int64_t n;
+    grt_object *const *items = gc_item_array(o, t, &n);
+    if (items) {
+        for (int64_t k = 0; k < n; k++)
+            if (items[k])
+                visit(items[k], arg);
+    } else if (t->tp_traverse) {
+        t->tp_traverse(o, visit, arg);
+    }
+}
+
 /* ---- step 1: count ---------------------------------------------------------------------------- */
 
 static int visit_count(grt_object *r, void *arg)
@@ -145,8 +184,7 @@ static int64_t count_internal_refs(gc_space *w)
             continue;
         n++;
         int refers = 0;
-        if (o->ob_type->tp_traverse)
-            o->ob_type->tp_traverse(o, visit_count, &refers);
+        gc_traverse(o, visit_count, &refers);
         if (refers)
             *gc_prev_word(o) |= GC_REFERS;
     }
@@ -301,6 +339,7 @@ static int64_t mark_and_partition(gc_space *w, gc_space *to, int to_tag, int unt
                      .stack = &mark_stack };
     m.stack->n = 0;
     gc_cursor c = { w->head, 0, 0 };
+    const grt_type *special_checked = NULL;  /* the type of the garbage met last */
     for (gc_seg *s = w->head; s; s = s->next) {
         for (uint32_t i = 0; i < s->n; i++) {
             grt_object *o = s->slot[i];
@@ -314,7 +353,10 @@ static int64_t mark_and_partition(gc_space *w, gc_space *to, int to_tag, int unt
                 cursor_put(&c, s, i, o);
                 m.garbage++;
                 grt_type *t = o->ob_type;
-                m.special |= t->tp_weaklistoffset || t->tp_finalize || t == &grt_weakref_type;
+                if (t != special_checked) {   /* garbage comes in runs of one type */
+                    special_checked = t;
+                    m.special |= t->tp_weaklistoffset || t->tp_finalize || t == &grt_weakref_type;
+                }
                 continue;
             }
             if (untrack_tuples && o->ob_type == &grt_tuple_type && tuple_untrackable(o)) {
@@ -325,11 +367,9 @@ static int64_t mark_and_partition(gc_space *w, gc_space *to, int to_tag, int unt
             make_survivor(&m, o, p, f);
             if (!(f & GC_REFERS))
                 continue;               /* nothing of W to reach through it */
-            o->ob_type->tp_traverse(o, visit_mark, &m);
-            while (m.stack->n) {
-                grt_object *x = m.stack->v[--m.stack->n];
-                x->ob_type->tp_traverse(x, visit_mark, &m);
-            }
+            gc_traverse(o, visit_mark, &m);
+            while (m.stack->n)
+                gc_traverse(m.stack->v[--m.stack->n], visit_mark, &m);
         }
     }
     cursor_finish(w, &c);

@@ -21,14 +21,6 @@
 #include "types_internal.h"
 #include <inttypes.h>
 
-typedef struct grt_list {
-    grt_object ob_base;
-    GRT_LOCK_FIELD
-    int64_t size;
-    int64_t allocated;
-    grt_object **items;
-} grt_list;
-
 #define LST(o) ((grt_list *)(o))
 #define LIST_MAX_ITEMS ((int64_t)(SIZE_MAX / 4 / sizeof(grt_object *)))
 

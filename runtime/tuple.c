@@ -19,12 +19,6 @@
 #include <inttypes.h>
 #include <stdarg.h>
 
-typedef struct grt_tuple {
-    grt_object ob_base;
-    int64_t size;
-    grt_object *items[];
-} grt_tuple;
-
 #define TUP(o) ((grt_tuple *)(o))
 
 static int tuple_traverse(grt_object *self, grt_visitproc visit, void *arg)

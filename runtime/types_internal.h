@@ -55,6 +55,24 @@ static inline int64_t _grt_int_hash_value(int64_t v) { return v == -1 ? -2 : v; 
 /* 1 if the double d holds exactly the integer v (1.0 == 1; 2^63 != INT64_MAX). */
 int _grt_float_equals_int(double d, int64_t v);
 
+/* ---- tuple and list (runtime/tuple.c, runtime/list.c) ----------------------------
+ * Their layouts are here, not in their files, for the collector alone: it
+ * reads their item arrays directly instead of through tp_traverse (gc/collect.c,
+ * gc_item_array).  Everyone else goes through the types' functions. */
+typedef struct grt_tuple {
+    grt_object ob_base;
+    int64_t size;
+    grt_object *items[];            /* NULL while being filled, or after tp_clear */
+} grt_tuple;
+
+typedef struct grt_list {
+    grt_object ob_base;
+    GRT_LOCK_FIELD
+    int64_t size;
+    int64_t allocated;
+    grt_object **items;             /* size items, never NULL */
+} grt_list;
+
 /* ---- str (runtime/str.c) ------------------------------------------------------- */
 /* The hash a str of these bytes has (never -1). */
 int64_t _grt_str_hash_bytes(const char *s, size_t n);
