@@ -127,6 +127,26 @@ TEST(gc_reachable_from_outside_survives)
     T_EQ(grt_gc_collect(2), 2);
 }
 
+TEST(gc_a_tuple_being_filled_keeps_what_it_holds)
+{
+    /* The collector reads a tuple's items directly (gc/collect.c); a tuple
+     * still being filled has NULL items, skipped in both steps.  Reachable
+     * from outside (our reference), it keeps the cycle in item 0 alive
+     * through the mark step's traversal; filled and dropped, all goes. */
+    grt_object *l = grt_list_new(0);
+    grt_list_append(l, l);
+    grt_object *t = grt_tuple_new(3);
+    T_EQ(grt_tuple_init_item(t, 1, l), 0);  /* steals l; items 0 and 2 are NULL */
+    T_EQ(grt_gc_collect(2), 0);
+    T_EQ(grt_refcnt(l), 2);
+    T_EQ(grt_tuple_init_item(t, 0, grt_newref(t)), 0);   /* t -> t */
+    T_EQ(grt_tuple_init_item(t, 2, grt_int_new(5000)), 0);
+    int64_t before = live_objects();
+    grt_decref(t);
+    T_EQ(grt_gc_collect(2), 2);             /* t and l; the int goes by refcount */
+    T_EQ(live_objects(), before - 3);
+}
+
 TEST(gc_garbage_reachable_only_from_garbage)
 {
     /* a cycle holding a long chain: the chain is freed by refcounting when
