@@ -5,7 +5,7 @@ UNIT_TEST_SOURCES += tests/harness.h tests/harness.c \
 	tests/test_threads.c tests/test_errors.c tests/test_init.c \
 	tests/test_int_float.c tests/test_str.c tests/test_tuple.c \
 	tests/test_list.c tests/test_dict.c tests/test_class.c \
-	tests/test_dealloc.c tests/test_shared.c
+	tests/test_dealloc.c tests/test_shared.c tests/test_lock.c
 
 check_PROGRAMS += tests/unit-gil tests/unit-atomic tests/unit-brc tests/unit-unsafe
 TESTS += tests/unit-gil tests/unit-atomic tests/unit-brc tests/unit-unsafe
