@@ -24,9 +24,10 @@
  * was an exchange, so that it could see a sleeping waiter and wake it.
  * Measured on bench `containers` (5 operations, 5 lock/unlock pairs;
  * medians of 15 alternating processes): 1.33x the throughput for brc, 1.30x
- * for atomic; with 2 and 8 threads appending to and popping from one shared
- * list, no slower than the futex mutex.  The price: the release
- * wakes nobody, so a waiter must never sleep without a time limit.  It
+ * for atomic.  With 2 and 8 threads appending to and popping from one
+ * shared list it was within the noise of the futex mutex (3 runs each).
+ * The price: a release wakes nobody, so a waiter must never sleep without
+ * a time limit.  It
  * spins (critical sections are a few dozen instructions), then yields, then
  * sleeps on the futex with a timeout that doubles up to 1 ms
  * (runtime/lock.c); a lock held for long (a dict resized under it) is
