@@ -27,11 +27,10 @@
  * for atomic.  With 2 and 8 threads appending to and popping from one
  * shared list it was within the noise of the futex mutex (3 runs each).
  * The price: a release wakes nobody, so a waiter must never sleep without
- * a time limit.  It
- * spins (critical sections are a few dozen instructions), then yields, then
- * sleeps on the futex with a timeout that doubles up to 1 ms
- * (runtime/lock.c); a lock held for long (a dict resized under it) is
- * waited for with few wake-ups, and at most that timeout late.  Like any
+ * a time limit.  It spins (critical sections are a few dozen
+ * instructions), then yields, then sleeps on the futex with a timeout that
+ * doubles up to 1 ms (runtime/lock.c); a lock held for long (a dict resized
+ * under it) is waited for with few wake-ups, and at most that timeout late.  Like any
  * test-and-set lock it is not fair: a waiter can lose the race to a thread
  * that comes later.  CPython's PyMutex is fairer (it hands the lock over
  * after a waiter waited 1 ms) and pays the exchange at every release.
