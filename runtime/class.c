@@ -294,6 +294,7 @@ grt_object *grt_instance_new(grt_type *cls)
     grt_object *o = _grt_object_alloc(cls, cls->tp_basicsize);
     if (!o)
         return NULL;
+    grt_lock_init(GRT_LOCK_OF(INST(o)));
     _grt_gc_track(o);
     return o;
 }

@@ -432,7 +432,10 @@ grt_type grt_dict_type = {
 grt_object *grt_dict_new(void)
 {
     /* Untracked until it stores something that may be part of a cycle. */
-    return _grt_object_alloc(&grt_dict_type, sizeof(grt_dict));
+    grt_dict *d = (grt_dict *)_grt_object_alloc(&grt_dict_type, sizeof(grt_dict));
+    if (d)
+        grt_lock_init(GRT_LOCK_OF(d));
+    return (grt_object *)d;
 }
 
 /* Store with references the caller already owns (k and v are taken over,

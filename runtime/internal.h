@@ -79,6 +79,8 @@ typedef struct grt_tstate {
     void *gc;                           /* collector's per-thread data (gc/) */
     void *gil;                          /* GIL policy's per-thread data (gil/) */
     int64_t gil_ticks;                  /* GIL policy's safepoint counter */
+    uint32_t bias_revocations;          /* its locks' biases revoked (runtime/lock.c), under registry_lock */
+    uint32_t xbias_off;                 /* atomic: it creates unbiased locks; its biases are stale */
 } grt_tstate;
 
 /* The calling thread's state, NULL if it has none.  initial-exec TLS. */
@@ -162,6 +164,15 @@ int _grt_check_type(grt_object *o, grt_type *t, const char *func);
 
 /* ---- per-object locks (runtime/lock.h) ------------------------------------------------ */
 #include "lock.h"
+#ifdef GRT_FREE_THREADING
+/* This thread's bias value from its tstate, at each attach (runtime/lock.c). */
+void _grt_lock_bias_attach(grt_tstate *ts);
+/* The thread leaves the registry: it biases nothing any more. */
+void _grt_lock_bias_forget(void);
+#else
+static inline void _grt_lock_bias_attach(grt_tstate *ts) { (void)ts; }
+static inline void _grt_lock_bias_forget(void) {}
+#endif
 
 /* ---- the pieces that plug in --------------------------------------------------------- */
 /* runtime/types_init.c: built-in types, singletons, interning. */

@@ -220,6 +220,8 @@ grt_type grt_list_type = {
 grt_object *_grt_list_from_array(grt_object **items, int64_t n)
 {
     grt_list *l = (grt_list *)_grt_object_alloc(&grt_list_type, sizeof(grt_list));
+    if (l)
+        grt_lock_init(GRT_LOCK_OF(l));
     if (l && n > 0) {
         l->items = _grt_mem_alloc((size_t)n * sizeof(grt_object *));
         if (!l->items) {
@@ -249,6 +251,7 @@ grt_object *grt_list_new(int64_t n)
     grt_list *l = (grt_list *)_grt_object_alloc(&grt_list_type, sizeof(grt_list));
     if (!l)
         return NULL;
+    grt_lock_init(GRT_LOCK_OF(l));
     if (n > 0) {
         l->items = _grt_mem_alloc((size_t)n * sizeof(grt_object *));
         if (!l->items) {

@@ -104,6 +104,7 @@ static void tstate_unregister(grt_tstate *ts)
     free(ts->brc.items);
     free(ts);
     _grt_tstate_current = NULL;
+    _grt_lock_bias_forget();
     pthread_setspecific(tstate_key, NULL);
 }
 
@@ -113,8 +114,10 @@ void _grt_tstate_attach_state(grt_tstate *ts)
 {
     for (;;) {
         uint32_t expected = GRT_TS_DETACHED;
-        if (grt_atomic_cas_32(&ts->xstate, &expected, GRT_TS_ATTACHED))
+        if (grt_atomic_cas_32(&ts->xstate, &expected, GRT_TS_ATTACHED)) {
+            _grt_lock_bias_attach(ts);  /* a pause may have ended its biasing */
             return;
+        }
         /* SUSPENDED by a stop-the-world requester: wait for the restart. */
         GRT_ASSERT(expected == GRT_TS_SUSPENDED);
         pthread_mutex_lock(&_grt_rt.registry_lock);

@@ -106,6 +106,20 @@ typedef struct grt_object_counts {
 } grt_object_counts;
 grt_object_counts grt_object_counts_get(void);
 
+/* The container locks of the GIL-off builds start biased to the thread that
+ * creates the container, which then locks it without an atomic instruction
+ * (runtime/lock.c).  revoked: biases taken back with a stop-the-world pause
+ * because another thread wanted the lock; stale: biases dropped without a
+ * pause (their thread had exited or stopped biasing); unbiased_threads:
+ * threads that stopped biasing after 16 revocations of their locks.  All 0
+ * in gil and unsafe, whose containers take no lock. */
+typedef struct grt_lock_counts {
+    uint64_t revoked;
+    uint64_t stale;
+    uint32_t unbiased_threads;
+} grt_lock_counts;
+grt_lock_counts grt_lock_counts_get(void);
+
 /* fork() support: call grt_fork_prepare before fork in the forking (attached)
  * thread, then grt_fork_parent / grt_fork_child in the two processes.  The
  * child keeps only the forking thread, which stays attached and holds the GIL. */
