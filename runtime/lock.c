@@ -23,10 +23,12 @@
  * the lock as usual.  The pause orders the owner's last biased operation
  * before the requester's first one (the parking CAS and registry_lock;
  * ThreadSanitizer sees those edges too).  A lock never becomes biased again,
- * so each container pays for a revocation at most once.  When the
- * requester already excludes everyone — it stopped the world itself (the
- * collector clearing a container), or a GIL policy is active and it holds
- * the GIL — it stores 0 without a pause.
+ * so each container pays for a revocation at most once.  A thread that
+ * already excludes everyone — it stopped the world itself (the collector
+ * clearing another thread's garbage list), or a GIL policy is active and it
+ * holds the GIL — revokes nothing: it uses the lock as it stands, and its
+ * release stores nothing; the bias stays with its owner, and the restart
+ * (or the GIL's hand-over) orders what it wrote before the owner's next use.
  *
  * Stale biases need no pause.  A word biased to a thread that has left the
  * registry (exited; tids are never reused; after fork only the forking
@@ -105,8 +107,8 @@ static void lock_charge_revocation(uint32_t tid)
 void _grt_lock_unbias(grt_lock *l)
 {
     uint32_t w = grt_atomic_load_32(&l->xv);
-    if (!(w & GRT_LOCK_BIASED) || w == _grt_lock_bias_self)
-        return;
+    if (!(w & GRT_LOCK_BIASED) || w == _grt_lock_bias_self || _grt_world_is_stopped())
+        return;                         /* the stopped world needs no revocation */
     uint32_t tid = w >> 2;
     pthread_mutex_lock(&_grt_rt.registry_lock);
     grt_tstate *owner = lock_find_locked(tid);
@@ -119,16 +121,13 @@ void _grt_lock_unbias(grt_lock *l)
         grt_atomic_cas_32(&l->xv, &w, 0);
         return;
     }
-    bool stopped_here = !_grt_world_is_stopped();
-    if (stopped_here)
-        _grt_stop_the_world();
+    _grt_stop_the_world();
     /* someone may have revoked it while we waited for the pause */
     if (grt_atomic_load_32(&l->xv) == w) {
         grt_atomic_store_32(&l->xv, 0);
         lock_charge_revocation(tid);
     }
-    if (stopped_here)
-        _grt_start_the_world();
+    _grt_start_the_world();
 }
 
 void _grt_lock_bias_attach(grt_tstate *ts)
@@ -156,9 +155,12 @@ static inline int lock_try(grt_lock *l)
 void _grt_lock_slow(grt_lock *l)
 {
     if (grt_atomic_load_32(&l->xv) & GRT_LOCK_BIASED) {
+        /* biased to another thread, and that thread is parked or waits for
+         * the GIL we hold: take it as it stands, the release stores nothing */
+        if (_grt_world_is_stopped())
+            return;
         _grt_lock_unbias(l);
-        /* an ordinary lock now, free or held */
-        if (grt_atomic_load_32(&l->xv) == _grt_lock_bias_self || lock_try(l))
+        if (lock_try(l))                /* an ordinary lock now, free or held */
             return;
     }
     for (int i = 0; i < GRT_LOCK_SPINS; i++) {
