@@ -57,10 +57,8 @@ static void brc_merge_one_queued(grt_object *o)     /* step 4, the queue's refer
 
 static grt_tstate *brc_find_owner_locked(uint32_t tid)
 {
-    for (grt_tstate *t = _grt_rt.threads; t; t = t->next)
-        if (t->tid == tid && t->brc.cap != SIZE_MAX)
-            return t;
-    return NULL;
+    grt_tstate *t = _grt_tstate_find_locked(tid);
+    return t && t->brc.cap != SIZE_MAX ? t : NULL;
 }
 
 /* Append o to q (brc_lock held, or the only thread left after a fork). */

@@ -136,6 +136,7 @@ int _grt_init_checked(const grt_config *cfg, int header_variant)
     _grt_rt.dead_allocated = _grt_rt.dead_freed = 0;
     _grt_rt.stw_count = _grt_rt.stw_last_ns = _grt_rt.stw_max_ns = 0;
     _grt_rt.tts_last_ns = _grt_rt.tts_max_ns = 0;
+    _grt_rt.lock_counts = (grt_lock_counts){ 0, 0, 0 };
     if (_grt_mem_init(cfg) != 0)
         return -1;
     if (_grt_gil_init(cfg) != 0) {

@@ -108,6 +108,8 @@ void _grt_safepoint_slow(grt_tstate *ts);
 grt_tstate *_grt_tstate_register_main(void);
 /* Hand back an attached thread's runtime state and unregister it. */
 void _grt_tstate_exit(grt_tstate *ts);
+/* The registered thread with this id, or NULL (caller holds registry_lock). */
+grt_tstate *_grt_tstate_find_locked(uint32_t tid);
 /* DETACHED -> ATTACHED, waiting while a pause keeps ts SUSPENDED. */
 void _grt_tstate_attach_state(grt_tstate *ts);
 /* Park ts (attached) until the world restarts (runtime/stw.c). */
@@ -130,6 +132,7 @@ typedef struct grt_runtime {
     uint64_t stw_start_ns;
     int stw_countdown;                  /* attached threads not yet parked, under registry_lock */
     uint64_t stw_count, stw_last_ns, stw_max_ns, tts_last_ns, tts_max_ns;
+    grt_lock_counts lock_counts;        /* biased locks (runtime/lock.c), under registry_lock */
     /* dead threads' counters, folded in at exit (under registry_lock) */
     uint64_t dead_allocated, dead_freed;
 } grt_runtime;

@@ -77,17 +77,6 @@
 
 __thread uint32_t _grt_lock_bias_self GRT_TLS_IE = GRT_LOCK_NO_BIAS;
 
-static uint64_t lock_revoked, lock_stale;  /* counters, under registry_lock */
-static uint32_t lock_unbiased_threads;
-
-/* The thread registered as tid, or NULL (registry_lock held). */
-static grt_tstate *lock_find_locked(uint32_t tid)
-{
-    for (grt_tstate *t = _grt_rt.threads; t; t = t->next)
-        if (t->tid == tid)
-            return t;
-    return NULL;
-}
 
 /* Charge a revocation to the owner; stop its biasing at the limit.  The
  * world is stopped (or the GIL held), so the owner is not running and will
@@ -95,11 +84,11 @@ static grt_tstate *lock_find_locked(uint32_t tid)
 static void lock_charge_revocation(uint32_t tid)
 {
     pthread_mutex_lock(&_grt_rt.registry_lock);
-    lock_revoked++;
-    grt_tstate *owner = lock_find_locked(tid);
+    _grt_rt.lock_counts.revoked++;
+    grt_tstate *owner = _grt_tstate_find_locked(tid);
     if (owner && ++owner->bias_revocations == GRT_LOCK_BIAS_REVOCATIONS) {
         grt_atomic_store_32(&owner->xbias_off, 1);
-        lock_unbiased_threads++;
+        _grt_rt.lock_counts.unbiased_threads++;
     }
     pthread_mutex_unlock(&_grt_rt.registry_lock);
 }
@@ -111,10 +100,10 @@ void _grt_lock_unbias(grt_lock *l)
         return;                         /* the stopped world needs no revocation */
     uint32_t tid = w >> 2;
     pthread_mutex_lock(&_grt_rt.registry_lock);
-    grt_tstate *owner = lock_find_locked(tid);
+    grt_tstate *owner = _grt_tstate_find_locked(tid);
     bool live = owner && !grt_atomic_load_32(&owner->xbias_off);
     if (!live)
-        lock_stale++;
+        _grt_rt.lock_counts.stale++;
     pthread_mutex_unlock(&_grt_rt.registry_lock);
     if (!live) {
         /* stale: its owner will never use the bias again */
@@ -141,7 +130,7 @@ void _grt_lock_bias_forget(void) { _grt_lock_bias_self = GRT_LOCK_NO_BIAS; }
 grt_lock_counts grt_lock_counts_get(void)
 {
     pthread_mutex_lock(&_grt_rt.registry_lock);
-    grt_lock_counts c = { lock_revoked, lock_stale, lock_unbiased_threads };
+    grt_lock_counts c = _grt_rt.lock_counts;
     pthread_mutex_unlock(&_grt_rt.registry_lock);
     return c;
 }
@@ -182,5 +171,5 @@ void _grt_lock_slow(grt_lock *l)
     }
 }
 #else
-grt_lock_counts grt_lock_counts_get(void) { return (grt_lock_counts){ 0, 0, 0 }; }
+grt_lock_counts grt_lock_counts_get(void) { return (grt_lock_counts){ 0, 0, 0 }; }  /* no locks */
 #endif

@@ -108,6 +108,14 @@ static void tstate_unregister(grt_tstate *ts)
     pthread_setspecific(tstate_key, NULL);
 }
 
+grt_tstate *_grt_tstate_find_locked(uint32_t tid)
+{
+    for (grt_tstate *t = _grt_rt.threads; t; t = t->next)
+        if (t->tid == tid)
+            return t;
+    return NULL;
+}
+
 /* ---- attach / detach ----------------------------------------------------------------- */
 
 void _grt_tstate_attach_state(grt_tstate *ts)
