@@ -15,7 +15,8 @@
  * made visible.  Everywhere else they are ck_pr.
  *
  * Naming: grt_atomic_<op>_<width>[_<order>].  Unsuffixed loads and stores are
- * relaxed (they compile to a plain mov on x86-64); RMW operations are
+ * relaxed (they compile to a plain mov on x86-64) and are compiler barriers;
+ * the _nb pair at the end is relaxed without being one.  RMW operations are
  * sequentially consistent (lock-prefixed on x86-64).
  */
 #ifndef GILRT_ATOMIC_H
@@ -136,5 +137,27 @@ GRT_ATOMIC_ALWAYS_INLINE int grt_atomic_cas_ptr(void *p, void *expected_v, void 
 { return ck_pr_cas_ptr(p, expected_v, desired); }
 #endif
 GRT_ATOMIC_ALWAYS_INLINE void grt_atomic_pause(void) { ck_pr_stall(); }
+
+/* Relaxed 64-bit load and store that are not compiler barriers: the
+ * compiler may keep other values in registers across them.  CK's x86-64
+ * ck_pr_load/store are asm statements with a "memory" clobber, which makes
+ * the compiler forget every value it had loaded; on the brc owner's
+ * refcount fast path (atomics/rc_biased.h) that meant reloading the
+ * thread's key from TLS after each increment, and rc_private ran about
+ * 15 % slower.  These are the accesses CK's own portable GCC port uses
+ * for ck_pr_md_load/store (a volatile access: one aligned mov, atomic on
+ * x86-64); TSan builds use the __atomic builtin, which TSan sees.  Use
+ * them only where no ordering against other memory is wanted. */
+#ifdef GRT_TSAN
+GRT_ATOMIC_ALWAYS_INLINE uint64_t grt_atomic_load_64_nb(const uint64_t *p)
+{ return __atomic_load_n(p, __ATOMIC_RELAXED); }
+GRT_ATOMIC_ALWAYS_INLINE void grt_atomic_store_64_nb(uint64_t *p, uint64_t v)
+{ __atomic_store_n(p, v, __ATOMIC_RELAXED); }
+#else
+GRT_ATOMIC_ALWAYS_INLINE uint64_t grt_atomic_load_64_nb(const uint64_t *p)
+{ return *(const volatile uint64_t *)p; }
+GRT_ATOMIC_ALWAYS_INLINE void grt_atomic_store_64_nb(uint64_t *p, uint64_t v)
+{ *(volatile uint64_t *)p = v; }
+#endif
 
 #endif /* GILRT_ATOMIC_H */

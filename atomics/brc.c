@@ -14,7 +14,7 @@
 
 #ifdef GRT_VARIANT_BRC
 
-__thread uint64_t _grt_brc_key GRT_TLS_IE = (uint64_t)GRT_BRC_TID_NONE << 32;
+__thread unsigned long long _grt_brc_key GRT_TLS_IE = (uint64_t)GRT_BRC_TID_NONE << 32;
 
 static pthread_mutex_t brc_lock = PTHREAD_MUTEX_INITIALIZER;
 
