@@ -6,7 +6,8 @@
  * locks without writing the word; another thread revokes with a pause, also
  * while the owner runs the same operations or is detached; an exited
  * owner's bias is dropped without a pause; a producer stops biasing after
- * 16 revocations; grt_list_extend revokes before it holds its first lock.
+ * 16 revocations; grt_list_extend revokes before it holds its first lock;
+ * the collector clears a live owner's garbage without revoking.
  * In gil and unsafe the lock compiles away: nothing to test there.
  */
 #include "harness.h"
@@ -236,6 +237,46 @@ TEST_MT(lock_bias_extend_revokes_before_locking)
     t_run_threads(2, extend_from_theirs, theirs);
     T_EQ(grt_lock_counts_get().revoked, 1);
     grt_decref(theirs);
+}
+
+
+/* The collector clears a live thread's garbage with the world stopped: it
+ * takes the garbage's locks as they are, biased to their maker, and charges
+ * nobody a revocation (a revocation needs a pause, and this is one). */
+static uint32_t gc_stage;               /* 1: garbage made; 2: collected */
+static int64_t gc_found;
+static grt_lock_counts gc_counts;
+
+static void garbage_then_collect(int id, void *arg)
+{
+    (void)arg;
+    if (id == 0) {
+        /* a dict: its tp_clear takes the lock (a list's skips it) */
+        grt_object *d = grt_dict_new(), *k = grt_str_new("self");
+        T_EQ(grt_dict_set(d, k, d), 0);         /* biased to this thread */
+        grt_decref(k);
+        grt_decref(d);                          /* only the cycle holds it */
+        grt_atomic_store_32_rel(&gc_stage, 1);
+        while (grt_atomic_load_32_acq(&gc_stage) != 2)
+            grt_safepoint();                    /* registered, a live owner */
+    } else {
+        while (grt_atomic_load_32_acq(&gc_stage) != 1)
+            grt_safepoint();
+        gc_found = grt_gc_collect(2);
+        gc_counts = grt_lock_counts_get();
+        grt_atomic_store_32_rel(&gc_stage, 2);
+    }
+}
+
+TEST_MT(lock_bias_collector_clears_a_live_owners_garbage_without_revoking)
+{
+    grt_gc_collect(2);                  /* nothing of earlier tests left */
+    uint64_t pauses = _grt_rt.stw_count;
+    t_run_threads(2, garbage_then_collect, NULL);
+    T_EQ(gc_found, 1);
+    T_EQ(gc_counts.revoked, 0);
+    T_EQ(gc_counts.stale, 0);
+    T_EQ(_grt_rt.stw_count, pauses + 1);        /* the collection's own */
 }
 
 #endif
