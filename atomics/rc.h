@@ -7,7 +7,9 @@
  * header defines `struct grt_object` and the same inline API:
  *
  *   _grt_rc_incref(o), _grt_rc_decref(o), _grt_rc_is_immortal(o),
- *   _grt_rc_refcnt(o), _grt_rc_init_new(o), _grt_rc_set_immortal(o)
+ *   _grt_rc_refcnt(o), _grt_rc_init_new(o), _grt_rc_set_immortal(o),
+ *   _grt_rc_set(o, n), _grt_rc_decref_excl(o) (for a thread that excludes
+ *   every other one)
  *
  * on which include/gilrt/object.h builds grt_incref and friends.
  */

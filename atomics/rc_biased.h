@@ -217,6 +217,10 @@ static inline void _grt_rc_decref(grt_object *o)
     _grt_brc_decref_shared(o);
 }
 
+/* Decref by a thread that excludes every other one: the owner's path is
+ * plain already, and a non-owner's must still queue or merge (step 3). */
+static inline void _grt_rc_decref_excl(grt_object *o) { _grt_rc_decref(o); }
+
 /* The true count: local + shared, read without stopping anyone (a snapshot;
  * exact when no other thread is changing it). */
 static inline int64_t _grt_rc_refcnt(const grt_object *o)

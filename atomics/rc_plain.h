@@ -46,6 +46,9 @@ static inline void _grt_rc_decref(grt_object *o)
         _grt_dealloc(o);
 }
 
+/* Decref by a thread that excludes every other one: already plain here. */
+static inline void _grt_rc_decref_excl(grt_object *o) { _grt_rc_decref(o); }
+
 static inline int64_t _grt_rc_refcnt(const grt_object *o) { return o->ob_refcnt; }
 static inline void _grt_rc_init_new(grt_object *o) { o->ob_refcnt = 1; }
 static inline void _grt_rc_set_immortal(grt_object *o) { o->ob_refcnt = GRT_IMMORTAL_REFCNT; }

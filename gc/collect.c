@@ -460,12 +460,14 @@ static void finalize_garbage(gc_objvec *fin_slots)
  * change o's count meanwhile, because the world is stopped (or the GIL is
  * held, and detached threads touch no object) and, besides, o is garbage:
  * only objects of U refer to it, and only this thread clears them.  So a
- * relaxed load and store do what the atomic add would; the drop that
- * would reach zero takes the ordinary path, which frees.  (The atomic
- * wrapper's relaxed accesses keep this visible to TSan.)  Elsewhere the
- * ordinary incref/decref: plain already in gil and unsafe, and in brc the
- * count's representation depends on which thread owns the object.  An
- * object made immortal meanwhile (by user code) is left alone. */
+ * relaxed load and store do what the atomic add would (the drop is the
+ * strategy's exclusive decref, atomics/rc.h, which is what the lists' and
+ * tuples' tp_clear and tp_dealloc use too during a collection:
+ * gc/gc_internal.h).  (The atomic wrapper's relaxed accesses keep this
+ * visible to TSan.)  Elsewhere the ordinary incref: plain already in gil
+ * and unsafe, and in brc the count's representation depends on which
+ * thread owns the object.  An object made immortal meanwhile (by user
+ * code) is left alone. */
 static inline void gc_hold(grt_object *o)
 {
 #ifdef GRT_VARIANT_ATOMIC
@@ -478,16 +480,7 @@ static inline void gc_hold(grt_object *o)
 
 static inline void gc_release(grt_object *o)
 {
-#ifdef GRT_VARIANT_ATOMIC
-    if (grt_is_immortal(o))
-        return;
-    int64_t rc = grt_refcnt(o);
-    if (rc > 1) {
-        _grt_rc_set(o, rc - 1);
-        return;
-    }
-#endif
-    grt_decref(o);
+    _grt_rc_decref_excl(o);
 }
 
 /* Step 7.  The slots of the objects that are still there right after their

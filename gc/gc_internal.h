@@ -117,6 +117,28 @@ static inline uint64_t *_grt_gc_prev_word(grt_object *o)
 extern __thread grt_object **_grt_gc_young_top __attribute__((tls_model("initial-exec")));
 void _grt_gc_young_pop(grt_object **slot);
 
+/* 1 while this thread runs a collection with every other thread excluded
+ * (the world stopped, or the GIL held): from gc_exclusive_begin to
+ * gc_exclusive_end (gc/space.c).  User code the collection runs
+ * (finalizers, callbacks) may detach this thread meanwhile, but a detached
+ * thread touches no object, and it attaches again only into the same
+ * exclusion (the world is still stopped, or it takes the GIL back). */
+extern __thread int _grt_gc_exclusive __attribute__((tls_model("initial-exec")));
+
+/* grt_xdecref for a container dropping the references it holds (its
+ * tp_clear or tp_dealloc): during a collection that excludes every other
+ * thread, the strategy's exclusive decref (atomic: no lock prefix; a
+ * collection freeing cycles spends most of its time in such decrefs). */
+static inline void _grt_gc_xdecref_held(grt_object *o)
+{
+    if (!o)
+        return;
+    if (_grt_gc_exclusive)
+        _grt_rc_decref_excl(o);
+    else
+        _grt_rc_decref(o);
+}
+
 static inline int _grt_gc_is_tracked(grt_object *o)
 {
     return (grt_atomic_load_64(_grt_gc_prev_word(o)) & _GRT_GC_TRACKED) != 0;

@@ -29,8 +29,9 @@ gc_runtime gc_rt = {
 };
 
 __thread int gc_tls_lock_held GRT_TLS_IE;
-/* This thread stopped the world through gc_exclusive_begin (nesting). */
-static __thread int gc_tls_stopped GRT_TLS_IE;
+/* This thread stopped the world through gc_exclusive_begin (nesting):
+ * gc/gc_internal.h. */
+__thread int _grt_gc_exclusive GRT_TLS_IE;
 
 /* ---- segments and spaces ------------------------------------------------------------- */
 
@@ -428,7 +429,7 @@ void _grt_gc_fork_child(grt_tstate *ts)
     pthread_mutex_init(&gc_rt.space_lock, NULL);
     pthread_mutex_init(&gc_rt.meta_lock, NULL);
     gc_tls_lock_held = 0;
-    gc_tls_stopped = 0;
+    _grt_gc_exclusive = 0;
     grt_atomic_store_32(&gc_rt.xcollecting, 0);
     gc_tstate *g = gc_rt.threads;
     while (g) {
@@ -469,10 +470,10 @@ void gc_exclusive_begin(gc_excl *e)
     e->took_lock = !gc_tls_lock_held;
     if (e->took_lock)
         gc_lock_acquire();
-    e->stopped = !gc_tls_stopped;
+    e->stopped = !_grt_gc_exclusive;
     if (e->stopped) {
         _grt_stop_the_world();      /* with a GIL: only checks we hold it */
-        gc_tls_stopped = 1;
+        _grt_gc_exclusive = 1;
     }
     e->t_stopped = _grt_now_ns();
     /* brc: counts queued to parked owners are merged before anyone reads them */
@@ -482,7 +483,7 @@ void gc_exclusive_begin(gc_excl *e)
 void gc_exclusive_end(gc_excl *e)
 {
     if (e->stopped) {
-        gc_tls_stopped = 0;
+        _grt_gc_exclusive = 0;
         _grt_start_the_world();
     }
     if (e->took_lock)

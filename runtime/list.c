@@ -82,7 +82,7 @@ static int list_traverse(grt_object *self, grt_visitproc visit, void *arg)
 static void list_release_items(grt_object **items, int64_t n)
 {
     for (int64_t i = 0; i < n; i++)
-        grt_decref(items[i]);
+        _grt_gc_xdecref_held(items[i]);
     if (items)
         _grt_mem_free(items);
 }

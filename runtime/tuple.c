@@ -48,7 +48,7 @@ static void tuple_dealloc(grt_object *self)
 {
     grt_tuple *t = TUP(self);
     for (int64_t i = 0; i < t->size; i++)
-        grt_xdecref(t->items[i]);
+        _grt_gc_xdecref_held(t->items[i]);
     _grt_object_free(self);
 }
 
