@@ -16,7 +16,9 @@
  *                 generation tag kept in their header (gc_member), so no
  *                 pass is needed to flag them first.  An object with a
  *                 reference into W is flagged REFERS; the others, leaves,
- *                 are not traversed again (and not written here).
+ *                 are not traversed again.  A member met by a traversal
+ *                 is traversed at once, while its header is in the cache,
+ *                 rather than when the walk gets to it.
  *   2. mark:      objects with references from outside W are reachable, and
  *                 so is everything they reach within W.  The rest is
  *                 unreachable: referenced only from garbage.
@@ -175,13 +177,84 @@ gc_traverse(grt_object *o, grt_visitproc visit, void *arg)
 
 /* ---- step 1: count ---------------------------------------------------------------------------- */
 
+/* What step 1's visits share: whether the object being traversed refers
+ * into W, and the slot the walk is at. */
+typedef struct count_walk {
+    int refers;
+    grt_object **at;
+} count_walk;
+
 static int visit_count(grt_object *r, void *arg)
 {
     if (gc_is_gc(r)) {
         uint64_t *p = gc_prev_word(r);
         if (gc_member(*p)) {
             *p += GC_REFS_ONE;
-            *(int *)arg = 1;
+            ((count_walk *)arg)->refers = 1;
+        }
+    }
+    return 0;
+}
+
+/* Step 1 traverses every object of W once, in any order: the counts it
+ * adds up do not depend on the order.  The walk goes through W's slots;
+ * but when a traversal meets a member of W that has not been traversed yet
+ * and lies far from the walk, it traverses that member at once, while the
+ * member's header is in the cache (its count is being written), and tags
+ * the member's slot (bit 0 of the pointer, gc_next being the slot) so that
+ * the walk, when it gets there, skips it without touching it and takes the
+ * tag off.  A member behind the walk was traversed by the walk: every
+ * object traversed is flagged COUNTED.  One level only (the members
+ * an eager traversal meets are counted but not traversed in turn), so the
+ * recursion is bounded.  A list holding a million [i] lists: its traversal
+ * now traverses each of them too, while it is in the cache, instead of the
+ * walk coming back to each after a million others (full collection of
+ * 1,000,000: 29.2 -> 24.9 ns per object on gil, 31.8 -> 24.8 on atomic,
+ * 29.4 -> 23.7 on brc; medians of 7 alternating processes).
+ *
+ * Far: its slot more than GC_EAGER_NEAR slots away from the walk's, by
+ * address.  A nearer one (a two-list cycle's other list) will still be in
+ * the cache when the walk gets there, and traversing it eagerly only adds
+ * the tag's two writes (collecting two-list cycles took 10 % longer when
+ * every member was taken eagerly; with this limit the difference is
+ * within this machine's noise).  Segments are not in address order, so
+ * this is a guess; a wrong one costs time, never correctness. */
+#define GC_SLOT_TAG ((uintptr_t)1)
+#define GC_EAGER_NEAR 4096
+
+/* Traverse o for step 1, then add `flags` to its own, and REFERS if it
+ * refers into W. */
+static inline void count_traverse(grt_object *o, grt_visitproc visit, count_walk *cw,
+                                  uint64_t flags)
+{
+    cw->refers = 0;
+    gc_traverse(o, visit, cw);
+    if (cw->refers)
+        flags |= GC_REFERS;
+    if (flags)
+        *gc_prev_word(o) |= flags;
+}
+
+static int visit_count_eager(grt_object *r, void *arg)
+{
+    if (gc_is_gc(r)) {
+        uint64_t *p = gc_prev_word(r);
+        uint64_t f = *p;
+        if (gc_member(f)) {
+            count_walk *cw = arg;
+            cw->refers = 1;
+            grt_object **slot = (grt_object **)gc_head(r)->gc_next;
+            /* |slot - at| <= GC_EAGER_NEAR slots, in unsigned bytes: the two
+             * slots may lie in different segments (arrays) */
+            const uintptr_t near = GC_EAGER_NEAR * sizeof *slot;
+            if ((f & GC_COUNTED) || (uintptr_t)slot - (uintptr_t)cw->at + near <= 2 * near) {
+                *p = f + GC_REFS_ONE;           /* traversed, or the walk's soon */
+                return 0;
+            }
+            *p = (f | GC_COUNTED) + GC_REFS_ONE;
+            *slot = (grt_object *)((uintptr_t)r | GC_SLOT_TAG);
+            count_walk inner = { 0, cw->at };
+            count_traverse(r, visit_count, &inner, 0);  /* one level */
         }
     }
     return 0;
@@ -191,14 +264,18 @@ static int64_t count_internal_refs(gc_space *w)
 {
     int64_t n = 0;
     GC_SPACE_FOREACH(w, s, i) {
-        grt_object *o = s->slot[i];
-        if (!o)
+        uintptr_t v = (uintptr_t)s->slot[i];
+        if (!v)
             continue;
         n++;
-        int refers = 0;
-        gc_traverse(o, visit_count, &refers);
-        if (refers)
-            *gc_prev_word(o) |= GC_REFERS;
+        if (v & GC_SLOT_TAG) {          /* traversed already, eagerly */
+            s->slot[i] = (grt_object *)(v & ~GC_SLOT_TAG);
+            continue;
+        }
+        /* COUNTED after the traversal: nothing in it can take o eagerly,
+         * as o is at the walk, the nearest slot of all */
+        count_walk cw = { 0, &s->slot[i] };
+        count_traverse((grt_object *)v, visit_count_eager, &cw, GC_COUNTED);
     }
     return n;
 }

@@ -59,6 +59,7 @@
 #define GC_SCANNED      ((uint64_t)1 << 5)  /* passed by the running collection's mark walk */
 #define GC_REFERS       ((uint64_t)1 << 6)  /* refers to a member of the running collection's
                                                work set (else a leaf: traversed only once) */
+#define GC_COUNTED      ((uint64_t)1 << 7)  /* traversed by the running collection's step 1 */
 #define GC_GEN_SHIFT    8                   /* bits 8-10: the generation's tag, below */
 #define GC_GEN_MASK     ((uint64_t)7 << GC_GEN_SHIFT)
 #define GC_REFS_SHIFT   16                  /* bits 16-63: references from the work set */

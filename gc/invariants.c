@@ -9,7 +9,7 @@
  *     1 in generation 1, gc_rt.old_tag in generation 2, GC_PERMANENT_GEN in
  *     the permanent generation;
  *   - none of the collection's scratch bits (COLLECTING, REACHABLE,
- *     SCANNED, REFERS, the internal count) is set, nor any bit no flag
+ *     SCANNED, REFERS, COUNTED, the internal count) is set, nor any bit no flag
  *     uses;
  *   - its count is positive.
  */
