@@ -53,7 +53,7 @@ static inline void _grt_rc_decref(grt_object *o)
  * runs with the world stopped (or holding the GIL).  Nobody else can change
  * the count meanwhile, and the restart (or the GIL's hand-over) orders these
  * plain writes before anyone's next access, so the lock prefix would buy
- * nothing; it cost about a tenth of a collection that frees cycles. */
+ * nothing; it cost about a seventh of a collection that frees cycles. */
 static inline void _grt_rc_decref_excl(grt_object *o)
 {
     uint64_t rc = grt_atomic_load_64(&o->xob_refcnt);

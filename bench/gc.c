@@ -139,7 +139,7 @@ static grt_object *make_live(int64_t n)
     grt_object *holder = grt_list_new(0);
     if (!holder) die("grt_list_new");
     for (int64_t i = 0; i < n; i++) {
-        grt_object *v = grt_int_new(getenv("SMALLINT") ? i % 200 : i);
+        grt_object *v = grt_int_new(i);
         grt_object *l = grt_list_new(0);
         if (!v || !l || grt_list_append(l, v) || grt_list_append(holder, l))
             die("building the live heap");
