@@ -54,6 +54,7 @@ static inline void _grt_rc_decref(grt_object *o)
  * the count meanwhile, and the restart (or the GIL's hand-over) orders these
  * plain writes before anyone's next access, so the lock prefix would buy
  * nothing; it cost about a seventh of a collection that frees cycles. */
+#define GRT_RC_DECREF_EXCL_DIFFERS 1     /* callers test for exclusion only here */
 static inline void _grt_rc_decref_excl(grt_object *o)
 {
     uint64_t rc = grt_atomic_load_64(&o->xob_refcnt);

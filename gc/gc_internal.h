@@ -133,10 +133,13 @@ static inline void _grt_gc_xdecref_held(grt_object *o)
 {
     if (!o)
         return;
-    if (_grt_gc_exclusive)
+#ifdef GRT_RC_DECREF_EXCL_DIFFERS
+    if (_grt_gc_exclusive) {            /* elsewhere the two are one: no TLS load */
         _grt_rc_decref_excl(o);
-    else
-        _grt_rc_decref(o);
+        return;
+    }
+#endif
+    _grt_rc_decref(o);
 }
 
 static inline int _grt_gc_is_tracked(grt_object *o)
