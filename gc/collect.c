@@ -235,7 +235,10 @@ static inline void count_traverse(grt_object *o, grt_visitproc visit, count_walk
         *gc_prev_word(o) |= flags;
 }
 
-static int visit_count_eager(grt_object *r, void *arg)
+/* always_inline: the walk passes it to gc_traverse as a constant, and GCC
+ * left it a call per reference (step 1 of collecting 500,000 two-list
+ * cycles: 78 -> 69 instructions per object in callgrind). */
+static inline __attribute__((always_inline)) int visit_count_eager(grt_object *r, void *arg)
 {
     if (gc_is_gc(r)) {
         uint64_t *p = gc_prev_word(r);

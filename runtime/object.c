@@ -43,7 +43,10 @@ grt_object *_grt_object_alloc(grt_type *t, size_t size)
 
 void _grt_object_free(grt_object *o)
 {
-    grt_tstate *ts = _grt_tstate_require("object deallocation");
+    /* only tp_dealloc calls it, and _grt_dealloc (or the collector, or
+     * grt_fini) checked that this thread is attached before */
+    grt_tstate *ts = _grt_tstate_current;
+    GRT_ASSERT(ts != NULL);
     grt_type *t = o->ob_type;
     if (t->tp_flags & GRT_TPFLAGS_GC)
         _grt_gc_free(o);
