@@ -3,8 +3,9 @@
 #
 # Checks the JSON's shape (well formed, the top-level keys, one result per
 # line) and that every variant and every workload it lists produced a number
-# at 1 thread (and at 2 threads except unsafe, which runs at 1 thread only).
-# Not the numbers' values: the machine is shared and noisy.
+# at 1 thread (and at 2 threads except unsafe, which runs at 1 thread only);
+# and that its ratios to gil are paired by repetition, recomputed from the
+# samples.  Not the numbers' values: the machine is shared and noisy.
 # POSIX sh and awk; run from the build directory (GILRT overrides the program).
 set -u
 gilrt=${GILRT:-./tools/gilrt}
@@ -91,6 +92,42 @@ for w in $workloads; do
         done
     done
 done
+
+# Samples by repetition (3 with --quick), and vs_gil_1t paired: the median over
+# the repetitions of this point's sample / the gil build's 1-thread sample of
+# the same repetition (a ratio of the two medians would differ).
+paired=$(awk '
+function field(line, key,    s) {
+    s = line; if (!sub(".*\"" key "\":", "", s)) return ""
+    sub(/[],}].*/, "", s); return s
+}
+function samples(line,    s) { s = line; sub(/.*"samples":\[/, "", s); sub(/\].*/, "", s); return s }
+function median3(a, b, c) { return a > b ? (b > c ? b : (a > c ? c : a)) : (a > c ? a : (b > c ? c : b)) }
+/"workload":.*"samples":/ {
+    w = field($0, "workload"); c = field($0, "config"); t = field($0, "threads")
+    line[NR] = $0
+    if (c == "\"gil\"" && t == "1") gil[w] = samples($0)
+}
+END {
+    bad = 0; checked = 0
+    for (i in line) {
+        s = samples(line[i]); w = field(line[i], "workload")
+        if (split(s, x, ",") != 3) { print "not 3 samples: " line[i]; bad++; continue }
+        if (!(w in gil) || split(gil[w], g, ",") != 3 || s ~ /null/ || gil[w] ~ /null/) continue
+        want = median3(x[1] / g[1], x[2] / g[2], x[3] / g[3])
+        got = field(line[i], "vs_gil_1t"); checked++
+        if (got == "null" || (got - want) ^ 2 > (1e-4 * want) ^ 2) {
+            print "vs_gil_1t " got ", paired median " want ": " line[i]; bad++
+        }
+    }
+    if (!checked) print "no result to check"
+}' "$json")
+if [ -z "$paired" ]; then
+    ok "3 samples per point, and vs_gil_1t is the paired median of their ratios"
+else
+    not_ok "3 samples per point, and vs_gil_1t is the paired median of their ratios" \
+        "$(echo "$paired" | head -n 5)"
+fi
 
 # unsafe at 2 threads is listed as skipped, not measured.
 if grep -q '"config":"unsafe","threads":2,"why"' "$json"; then

@@ -4,8 +4,10 @@
  *
  * Order of the runs: repetition-major (all points once, then all points
  * again, ...), so that a burst of noise on a shared machine lands on one
- * sample of many points instead of every sample of one point.  Every run is
- * a fresh process of the variant's runner (tools/gilrt.c says why).
+ * sample of many points instead of every sample of one point, and so that
+ * the runs of one repetition, seconds apart, can be paired (cmp_ratio).
+ * Every run is a fresh process of the variant's runner (tools/gilrt.c says
+ * why).
  */
 #define _GNU_SOURCE 1
 #include "config.h"
@@ -28,7 +30,9 @@ static void compare_usage(FILE *f)
         "times, and prints per workload: ops/s (median), spread ((max-min)/median),\n"
         "the ratio to the gil build at 1 thread, and the speedup and efficiency over\n"
         "the same build at 1 thread; then summaries: single-thread cost per build,\n"
-        "scaling at the largest thread count, threads versus processes.\n"
+        "scaling at the largest thread count, threads versus processes.  Ratios are\n"
+        "paired: the median over the repetitions of the ratio of the two points' runs\n"
+        "in the same repetition.\n"
         "\n"
         "  --quick             short runs: threads 1,2, 0.1 s per run, 3 repeats,\n"
         "                      variants gil,atomic,brc,unsafe (under a minute on 2 cores)\n"
@@ -68,25 +72,47 @@ static int dbl_cmp(const void *a, const void *b)
 
 cmp_stat cmp_stats(const double *v, int n)
 {
-    cmp_stat s = { .n = n, .median = NAN, .min = NAN, .max = NAN, .spread = NAN };
-    if (n <= 0)
-        return s;
+    cmp_stat s = { .n = 0, .median = NAN, .min = NAN, .max = NAN, .spread = NAN };
     double t[CMP_MAX_REPEAT];
-    memcpy(t, v, (size_t)n * sizeof *t);
-    qsort(t, (size_t)n, sizeof *t, dbl_cmp);
-    s.median = n % 2 ? t[n / 2] : (t[n / 2 - 1] + t[n / 2]) / 2;
+    for (int i = 0; i < n && i < CMP_MAX_REPEAT; i++)
+        if (isfinite(v[i]))
+            t[s.n++] = v[i];
+    if (s.n == 0)
+        return s;
+    qsort(t, (size_t)s.n, sizeof *t, dbl_cmp);
+    s.median = s.n % 2 ? t[s.n / 2] : (t[s.n / 2 - 1] + t[s.n / 2]) / 2;
     s.min = t[0];
-    s.max = t[n - 1];
+    s.max = t[s.n - 1];
     s.spread = s.median > 0 ? (s.max - s.min) / s.median : NAN;
     return s;
 }
 
-double cmp_extra(const cmp_point *pt, const char *key)
+/* pt's samples of ops/s (key NULL) or of the extra metric key; NULL if it has none. */
+static const double *cmp_samples(const cmp_point *pt, const char *key)
 {
+    if (!key)
+        return pt->ops;
     for (int i = 0; i < pt->nextra; i++)
         if (!strcmp(pt->extra_key[i], key))
-            return cmp_stats(pt->extra[i], pt->extra_n[i]).median;
-    return NAN;
+            return pt->extra[i];
+    return NULL;
+}
+
+double cmp_extra(const cmp_plan *p, const cmp_point *pt, const char *key)
+{
+    const double *v = cmp_samples(pt, key);
+    return v ? cmp_stats(v, p->repeat).median : NAN;
+}
+
+double cmp_ratio(const cmp_plan *p, const cmp_point *a, const cmp_point *b, const char *key)
+{
+    const double *va = a ? cmp_samples(a, key) : NULL, *vb = b ? cmp_samples(b, key) : NULL;
+    if (!va || !vb)
+        return NAN;
+    double r[CMP_MAX_REPEAT];
+    for (int i = 0; i < p->repeat; i++)
+        r[i] = va[i] / vb[i];             /* NAN when either run failed */
+    return cmp_stats(r, p->repeat).median;
 }
 
 int cmp_t1(const cmp_plan *p)
@@ -105,10 +131,10 @@ int cmp_gil(const cmp_plan *p)
     return -1;
 }
 
-double cmp_gil_base(cmp_plan *p, int w)
+cmp_point *cmp_gil_point(cmp_plan *p, int w)
 {
     int g = cmp_gil(p), t1 = cmp_t1(p);
-    return g < 0 || t1 < 0 ? NAN : cmp_at(p, w, g, t1)->st.median;
+    return g < 0 || t1 < 0 ? NULL : cmp_at(p, w, g, t1);
 }
 
 /* ---- the plan ------------------------------------------------------------------------------ */
@@ -274,7 +300,8 @@ static void host_info(cmp_plan *p)
 
 /* ---- one run ---------------------------------------------------------------------------------- */
 
-static void run_point(cmp_plan *p, cmp_point *pt)
+/* Run pt once, as repetition rep: its samples [rep] (NAN stays where it fails). */
+static void run_point(cmp_plan *p, cmp_point *pt, int rep)
 {
     cmp_config *c = &p->cfg[pt->c];
     char threads[16], secs[32];
@@ -306,8 +333,9 @@ static void run_point(cmp_plan *p, cmp_point *pt)
     double ops = NAN;
     if (r.exited && r.code == 0 && json_parse(r.out, &o) == 0) {
         ops = json_num(&o, "ops_per_s");
-        if (isfinite(ops) && ops > 0 && pt->nrep < CMP_MAX_REPEAT) {
-            pt->ops[pt->nrep++] = ops;
+        if (isfinite(ops) && ops > 0) {
+            pt->ops[rep] = ops;
+            pt->nrep++;
             snprintf(pt->gil_used, sizeof pt->gil_used, "%s", json_str(&o, "gil"));
             for (int i = 0; i < o.n; i++) {
                 const jfield *f = &o.f[i];
@@ -321,9 +349,10 @@ static void run_point(cmp_plan *p, cmp_point *pt)
                     if (pt->nextra == CMP_MAX_EXTRA)
                         continue;
                     snprintf(pt->extra_key[pt->nextra++], sizeof pt->extra_key[0], "%s", f->key + 6);
+                    for (int j = 0; j < CMP_MAX_REPEAT; j++)
+                        pt->extra[k][j] = NAN;
                 }
-                if (pt->extra_n[k] < CMP_MAX_REPEAT)
-                    pt->extra[k][pt->extra_n[k]++] = f->num;
+                pt->extra[k][rep] = f->num;
             }
         } else {
             snprintf(pt->error, sizeof pt->error, "no ops_per_s in the runner's output: %.200s", r.out);
@@ -500,6 +529,8 @@ int gilrt_compare(int argc, char **argv)
                 pt->c = c;
                 pt->t = t;
                 pt->threads = p->threads[t];
+                for (int r = 0; r < CMP_MAX_REPEAT; r++)
+                    pt->ops[r] = NAN;
                 /* unsafe without a GIL corrupts memory with 2 threads: demo race shows it */
                 const cmp_config *cf = &p->cfg[c];
                 pt->skipped = pt->threads > 1 && !strcmp(cf->variant, "unsafe") &&
@@ -516,7 +547,7 @@ int gilrt_compare(int argc, char **argv)
                     if (pt->skipped)
                         continue;
                     progress(p, done, total, t0, pt, rep);
-                    run_point(p, pt);
+                    run_point(p, pt, rep);
                     done++;
                 }
     p->wall_seconds = now_s() - t0;
@@ -526,7 +557,7 @@ int gilrt_compare(int argc, char **argv)
             p->failed_runs);
     int missing = 0;
     for (int i = 0; i < npts; i++) {
-        p->pts[i].st = cmp_stats(p->pts[i].ops, p->pts[i].nrep);
+        p->pts[i].st = cmp_stats(p->pts[i].ops, p->repeat);
         missing += !p->pts[i].skipped && p->pts[i].nrep == 0;
     }
     report_table(p, stdout);

@@ -41,12 +41,14 @@ typedef struct cmp_point {
     int w, c, t;            /* indices into the plan's lists */
     int threads;
     int skipped;            /* not run: unsafe with more than one thread */
-    int nrep;
-    double ops[CMP_MAX_REPEAT];             /* ops/s per successful sample */
+    int nrep;               /* successful runs */
+    /* Samples by repetition: [r] is from the point's run in repetition r,
+     * NAN where that run failed (or reported no such metric), so that two
+     * points' samples of the same repetition can be paired (cmp_ratio). */
+    double ops[CMP_MAX_REPEAT];             /* ops/s */
     int nextra;
     char extra_key[CMP_MAX_EXTRA][48];
     double extra[CMP_MAX_EXTRA][CMP_MAX_REPEAT];
-    int extra_n[CMP_MAX_EXTRA];
     char gil_used[32];      /* the policy the runner reported */
     int failures;
     char error[320];        /* the last failure, in words */
@@ -78,15 +80,22 @@ static inline cmp_point *cmp_at(cmp_plan *p, int w, int c, int t)
 }
 
 /* compare.c */
+/* Statistics of v[0..n), NAN entries (failed runs) left out. */
 cmp_stat cmp_stats(const double *v, int n);
 /* Median of an extra metric at a point, NAN if absent. */
-double cmp_extra(const cmp_point *pt, const char *key);
+double cmp_extra(const cmp_plan *p, const cmp_point *pt, const char *key);
+/* a's rate / b's rate, paired: the median over the repetitions in which
+ * both ran of a's sample / b's sample of that repetition (ops/s, or the
+ * extra metric key when not NULL); NAN if no repetition has both, or if
+ * either point is NULL.  Pairing cancels the drift of a shared machine's
+ * speed between repetitions, which a ratio of the two medians keeps. */
+double cmp_ratio(const cmp_plan *p, const cmp_point *a, const cmp_point *b, const char *key);
 /* Index of the thread count 1 in the plan, -1 if not measured. */
 int cmp_t1(const cmp_plan *p);
 /* Index of the plain "gil" config, -1 if not measured. */
 int cmp_gil(const cmp_plan *p);
-/* Median ops/s at 1 thread of the gil build for workload w (NAN if none). */
-double cmp_gil_base(cmp_plan *p, int w);
+/* The gil build's point at 1 thread for workload w, NULL if not measured. */
+cmp_point *cmp_gil_point(cmp_plan *p, int w);
 
 /* report.c */
 void report_table(cmp_plan *p, FILE *f);

@@ -7,6 +7,7 @@
  *             (higher is faster; 0.50 = half the gil build's single-thread rate)
  *   cost      time ratio at 1 thread, gil / this config (what the issue's
  *             targets use: 1.10 = 10% slower than gil)
+ * Both, and the speedups, are paired by repetition (cmp_ratio).
  */
 #define _GNU_SOURCE 1
 #include "config.h"
@@ -28,13 +29,20 @@ static const highlight highlights[] = {
     { NULL, NULL, NULL, NULL },
 };
 
-static double speedup(cmp_plan *p, const cmp_point *pt)
+/* pt's rate / its config's at 1 thread, paired by repetition (cmp_ratio);
+ * key: an extra metric instead of ops/s. */
+static double speedup_of(cmp_plan *p, const cmp_point *pt, const char *key)
 {
     int t1 = cmp_t1(p);
-    if (t1 < 0)
-        return NAN;
-    double base = cmp_at(p, pt->w, pt->c, t1)->st.median;
-    return pt->st.median / base;
+    return t1 < 0 ? NAN : cmp_ratio(p, pt, cmp_at(p, pt->w, pt->c, t1), key);
+}
+
+static double speedup(cmp_plan *p, const cmp_point *pt) { return speedup_of(p, pt, NULL); }
+
+/* pt's ops/s / the gil build's at 1 thread, paired by repetition. */
+static double vs_gil(cmp_plan *p, const cmp_point *pt)
+{
+    return cmp_ratio(p, pt, cmp_gil_point(p, pt->w), NULL);
 }
 
 static void notes(cmp_plan *p, const cmp_point *pt, char *b, size_t n)
@@ -43,7 +51,7 @@ static void notes(cmp_plan *p, const cmp_point *pt, char *b, size_t n)
     for (const highlight *h = highlights; h->workload; h++) {
         if (strcmp(h->workload, p->wl[pt->w].name) != 0)
             continue;
-        double v = cmp_extra(pt, h->key);
+        double v = cmp_extra(p, pt, h->key);
         if (!isfinite(v) || (v == 0 && !strcmp(h->key, "mutator_ops_per_s")))
             continue;                        /* no mutator threads at 1 thread */
         char num[32];
@@ -70,8 +78,8 @@ static int busy(const cmp_plan *p)
     return p->busy_start >= 0.5 || (p->busy_start < 0 && p->load_start >= 0.5 * p->cores);
 }
 
-/* Per workload, gil's rate / each config's rate at 1 thread; rate is the
- * median ops/s, or the extra metric `key` when given. */
+/* Per workload, gil's rate / each config's rate at 1 thread, paired by
+ * repetition; rate is ops/s, or the extra metric `key` when given. */
 static void cost_table(cmp_plan *p, FILE *f, const char *title, const char *key)
 {
     int t1 = cmp_t1(p), g = cmp_gil(p);
@@ -85,13 +93,9 @@ static void cost_table(cmp_plan *p, FILE *f, const char *title, const char *key)
     for (int w = 0; w < p->nwl; w++) {
         fprintf(f, "  %-13s", p->wl[w].name);
         cmp_point *base = cmp_at(p, w, g, t1);
-        double b = key ? cmp_extra(base, key) : base->st.median;
-        for (int c = 0; c < p->ncfg; c++) {
-            if (c == g)
-                continue;
-            cmp_point *pt = cmp_at(p, w, c, t1);
-            print_ratio(f, b / (key ? cmp_extra(pt, key) : pt->st.median), 14);
-        }
+        for (int c = 0; c < p->ncfg; c++)
+            if (c != g)
+                print_ratio(f, cmp_ratio(p, base, cmp_at(p, w, c, t1), key), 14);
         fputc('\n', f);
     }
 }
@@ -106,13 +110,14 @@ void report_table(cmp_plan *p, FILE *f)
     fprintf(f, "%d run%s per point of %.2g s each; ops/s is the median, spread = (max - min) / median.\n",
             p->repeat, p->repeat == 1 ? "" : "s", p->seconds);
     fprintf(f, "x gil@1 = ops/s / the gil build's ops/s at 1 thread (higher is faster);\n"
-               "speedup = ops/s / the same config's at 1 thread; eff. = speedup / threads.\n");
+               "speedup = ops/s / the same config's at 1 thread; eff. = speedup / threads.\n"
+               "Every ratio is paired: the median, over the repetitions, of the ratio of the\n"
+               "two runs of the same repetition (which ran seconds apart).\n");
     int skipped_any = 0;
     for (int w = 0; w < p->nwl; w++) {
         fprintf(f, "\n%s: %s\n  one op = %s\n", p->wl[w].name, p->wl[w].summary, p->wl[w].op);
         fprintf(f, "  %-15s %3s %9s %7s %7s %7s %6s\n", "config", "thr", "ops/s", "spread",
                 "x gil@1", "speedup", "eff.");
-        double base = cmp_gil_base(p, w);
         for (int c = 0; c < p->ncfg; c++)
             for (int t = 0; t < p->nthreads; t++) {
                 cmp_point *pt = cmp_at(p, w, c, t);
@@ -132,7 +137,7 @@ void report_table(cmp_plan *p, FILE *f)
                     fprintf(f, " %6.1f%%", pt->st.spread * 100);
                 else
                     fprintf(f, " %7s", "-");
-                print_ratio(f, pt->st.median / base, 7);
+                print_ratio(f, vs_gil(p, pt), 7);
                 double s = speedup(p, pt);
                 print_ratio(f, s, 7);
                 if (isfinite(s))
@@ -192,12 +197,11 @@ void report_table(cmp_plan *p, FILE *f)
                 if (pt->skipped || pt->nrep == 0)
                     continue;
                 char a[32], b[32];
-                double mp = cmp_extra(pt, "mp_ops_per_s");
-                double mp1 = t1 >= 0 ? cmp_extra(cmp_at(p, w, c, t1), "mp_ops_per_s") : NAN;
+                double mp = cmp_extra(p, pt, "mp_ops_per_s");
                 fprintf(f, "  %-15s %3d %10s %10s", t == 0 ? p->cfg[c].name : "", pt->threads,
                         fmt_si(pt->st.median, a, sizeof a), fmt_si(mp, b, sizeof b));
                 print_ratio(f, speedup(p, pt), 10);
-                print_ratio(f, mp / mp1, 11);
+                print_ratio(f, speedup_of(p, pt, "mp_ops_per_s"), 11);
                 fputc('\n', f);
             }
     }
@@ -307,13 +311,13 @@ int report_json(cmp_plan *p, const char *path)
                 fprintf(f, ",\"threads\":%d,\"runs\":%d,\"failures\":%d,\"ops_per_s\":", pt->threads,
                         pt->nrep, pt->failures);
                 json_stat(f, &pt->st);
-                fprintf(f, ",\"samples\":[");
-                for (int i = 0; i < pt->nrep; i++) {
+                fprintf(f, ",\"samples\":[");     /* by repetition, null: that run failed */
+                for (int i = 0; i < p->repeat; i++) {
                     fputs(i ? "," : "", f);
                     json_write_num(f, pt->ops[i]);
                 }
                 fprintf(f, "],\"vs_gil_1t\":");
-                json_write_num(f, pt->st.median / cmp_gil_base(p, w));
+                json_write_num(f, vs_gil(p, pt));
                 double s = speedup(p, pt);
                 fprintf(f, ",\"speedup\":");
                 json_write_num(f, s);
@@ -324,7 +328,7 @@ int report_json(cmp_plan *p, const char *path)
                     fputs(k ? "," : "", f);
                     json_write_str(f, pt->extra_key[k]);
                     fputc(':', f);
-                    json_write_num(f, cmp_stats(pt->extra[k], pt->extra_n[k]).median);
+                    json_write_num(f, cmp_extra(p, pt, pt->extra_key[k]));
                 }
                 fprintf(f, "},\"error\":");
                 if (pt->failures)
@@ -384,14 +388,14 @@ int report_csv(cmp_plan *p, const char *path)
                 csv_num(f, pt->st.min);
                 csv_num(f, pt->st.max);
                 csv_num(f, pt->st.spread);
-                csv_num(f, pt->st.median / cmp_gil_base(p, w));
+                csv_num(f, vs_gil(p, pt));
                 double s = speedup(p, pt);
                 csv_num(f, s);
                 csv_num(f, s / pt->threads);
                 fputs(",\"", f);
                 for (int k = 0; k < pt->nextra; k++)
                     fprintf(f, "%s%s=%.6g", k ? ";" : "", pt->extra_key[k],
-                            cmp_stats(pt->extra[k], pt->extra_n[k]).median);
+                            cmp_extra(p, pt, pt->extra_key[k]));
                 fputs("\"\n", f);
             }
     return close_out(f, path, "CSV");
@@ -446,7 +450,7 @@ static int write_dat(cmp_plan *p, const char *dir)
         fprintf(f, "%s", p->wl[w].name);
         for (int c = 0; c < p->ncfg; c++)
             if (c != g)
-                dat_num(f, t1 >= 0 ? cmp_gil_base(p, w) / cmp_at(p, w, c, t1)->st.median : NAN);
+                dat_num(f, t1 >= 0 ? cmp_ratio(p, cmp_gil_point(p, w), cmp_at(p, w, c, t1), NULL) : NAN);
         fputc('\n', f);
     }
     if (fclose(f) != 0)
@@ -463,7 +467,7 @@ static int write_dat(cmp_plan *p, const char *dir)
             for (int c = 0; c < p->ncfg; c++) {
                 cmp_point *pt = cmp_at(p, w, c, t);
                 dat_num(f, pt->st.median);
-                dat_num(f, pt->nrep ? cmp_extra(pt, "mp_ops_per_s") : NAN);
+                dat_num(f, pt->nrep ? cmp_extra(p, pt, "mp_ops_per_s") : NAN);
             }
             fputc('\n', f);
         }
