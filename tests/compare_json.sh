@@ -25,7 +25,8 @@ else
         "$(grep -v '^gilrt compare: \[' "$tmp/err" | tail -n 20)" "$(grep FAILED "$tmp/out" | head -n 10)"
 fi
 if [ -s "$json" ]; then ok "the JSON file was written"; else not_ok "the JSON file was written"; finish; fi
-if grep -q '^unsafe ran at 1 thread only' "$tmp/out" && grep -q '^Single-thread cost' "$tmp/out"; then
+if grep -q '^unsafe ran at 1 thread only' "$tmp/out" && grep -q '^Single-thread cost' "$tmp/out" &&
+   grep -q '^cost on the refcount workloads ([0-9.]* on rc_private, [0-9.]* on rc_immortal)' "$tmp/out"; then
     ok "the table and its summaries were printed"
 else
     not_ok "the table and its summaries were printed" "$(head -n 20 "$tmp/out")"

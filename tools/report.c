@@ -100,6 +100,35 @@ static void cost_table(cmp_plan *p, FILE *f, const char *title, const char *key)
     }
 }
 
+/* unsafe counts references with the gil build's code and no GIL: on the
+ * workloads that do nothing else its cost is 1.00 but for noise (and the
+ * luck of each binary's code layout).  Print it, as a gauge of how far this
+ * run's ratios can be trusted. */
+static void noise_gauge(cmp_plan *p, FILE *f, int t1, int g)
+{
+    static const char *const gauges[] = { "rc_private", "rc_immortal" };
+    int u = -1;
+    for (int c = 0; c < p->ncfg; c++)
+        if (!strcmp(p->cfg[c].name, "unsafe"))
+            u = c;
+    if (u < 0)
+        return;
+    char b[160] = "";
+    for (int w = 0; w < p->nwl; w++) {
+        int gauge = 0;
+        for (size_t k = 0; k < sizeof gauges / sizeof gauges[0]; k++)
+            gauge |= !strcmp(p->wl[w].name, gauges[k]);
+        double r = gauge ? cmp_ratio(p, cmp_at(p, w, g, t1), cmp_at(p, w, u, t1), NULL) : NAN;
+        size_t l = strlen(b);
+        if (isfinite(r))
+            snprintf(b + l, sizeof b - l, "%s%.2f on %s", l ? ", " : "", r, p->wl[w].name);
+    }
+    if (b[0])
+        fprintf(f, "Noise gauge: unsafe counts references with gil's code and no GIL, so its\n"
+                   "cost on the refcount workloads (%s) would be\n"
+                   "1.00 but for noise and code layout: read the ratios above as that uncertain.\n", b);
+}
+
 void report_table(cmp_plan *p, FILE *f)
 {
     fprintf(f, "gilrt compare, %s\n%s; before the runs: %.1f other threads ready to run, load\n"
@@ -161,6 +190,7 @@ void report_table(cmp_plan *p, FILE *f)
     if (t1 >= 0 && g >= 0 && p->ncfg > 1) {
         cost_table(p, f, "Single-thread cost: gil ops/s / config ops/s at 1 thread (1.10 = 10% slower than gil)\n",
                    NULL);
+        noise_gauge(p, f, t1, g);
         if (busy(p))
             cost_table(p, f, "The same from CPU time (ops per CPU-second; steadier while other processes\n"
                              "share the cores):\n", "ops_per_cpu_s");
