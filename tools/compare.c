@@ -124,13 +124,15 @@ int cmp_t1(const cmp_plan *p)
     return -1;
 }
 
-int cmp_gil(const cmp_plan *p)
+int cmp_find_config(const cmp_plan *p, const char *name)
 {
     for (int c = 0; c < p->ncfg; c++)
-        if (!strcmp(p->cfg[c].name, "gil"))
+        if (!strcmp(p->cfg[c].name, name))
             return c;
     return -1;
 }
+
+int cmp_gil(const cmp_plan *p) { return cmp_find_config(p, "gil"); }
 
 cmp_point *cmp_gil_point(cmp_plan *p, int w)
 {
@@ -171,9 +173,8 @@ static int add_config(cmp_plan *p, const char *spec, int explicit_)
     snprintf(c->variant, sizeof c->variant, "%.15s", v);       /* a known name: short */
     snprintf(c->gil, sizeof c->gil, "%.31s", pol);
     snprintf(c->name, sizeof c->name, "%.15s%s%.31s", v, *pol ? "+" : "", pol);
-    for (int i = 0; i < p->ncfg; i++)
-        if (!strcmp(p->cfg[i].name, c->name))
-            return 0;                        /* listed twice */
+    if (cmp_find_config(p, c->name) >= 0)
+        return 0;                            /* listed twice */
     if (!gilrt_runner(v, c->runner, sizeof c->runner)) {
         if (explicit_) {
             fprintf(stderr, "gilrt compare: no runner for variant '%s' (%s is missing; "

@@ -92,6 +92,8 @@ double cmp_extra(const cmp_plan *p, const cmp_point *pt, const char *key);
 double cmp_ratio(const cmp_plan *p, const cmp_point *a, const cmp_point *b, const char *key);
 /* Index of the thread count 1 in the plan, -1 if not measured. */
 int cmp_t1(const cmp_plan *p);
+/* Index of the config called name ("brc+classic"), -1 if not measured. */
+int cmp_find_config(const cmp_plan *p, const char *name);
 /* Index of the plain "gil" config, -1 if not measured. */
 int cmp_gil(const cmp_plan *p);
 /* The gil build's point at 1 thread for workload w, NULL if not measured. */

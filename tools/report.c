@@ -107,10 +107,7 @@ static void cost_table(cmp_plan *p, FILE *f, const char *title, const char *key)
 static void noise_gauge(cmp_plan *p, FILE *f, int t1, int g)
 {
     static const char *const gauges[] = { "rc_private", "rc_immortal" };
-    int u = -1;
-    for (int c = 0; c < p->ncfg; c++)
-        if (!strcmp(p->cfg[c].name, "unsafe"))
-            u = c;
+    int u = cmp_find_config(p, "unsafe");
     if (u < 0)
         return;
     char b[160] = "";
