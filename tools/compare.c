@@ -337,7 +337,6 @@ static void run_point(cmp_plan *p, cmp_point *pt, int rep)
         ops = json_num(&o, "ops_per_s");
         if (isfinite(ops) && ops > 0) {
             pt->ops[rep] = ops;
-            pt->nrep++;
             snprintf(pt->gil_used, sizeof pt->gil_used, "%s", json_str(&o, "gil"));
             for (int i = 0; i < o.n; i++) {
                 const jfield *f = &o.f[i];
@@ -560,7 +559,7 @@ int gilrt_compare(int argc, char **argv)
     int missing = 0;
     for (int i = 0; i < npts; i++) {
         p->pts[i].st = cmp_stats(p->pts[i].ops, p->repeat);
-        missing += !p->pts[i].skipped && p->pts[i].nrep == 0;
+        missing += !p->pts[i].skipped && p->pts[i].st.n == 0;
     }
     report_table(p, stdout);
     int rc = missing ? 1 : 0;

@@ -41,7 +41,6 @@ typedef struct cmp_point {
     int w, c, t;            /* indices into the plan's lists */
     int threads;
     int skipped;            /* not run: unsafe with more than one thread */
-    int nrep;               /* successful runs */
     /* Samples by repetition: [r] is from the point's run in repetition r,
      * NAN where that run failed (or reported no such metric), so that two
      * points' samples of the same repetition can be paired (cmp_ratio). */
@@ -52,7 +51,7 @@ typedef struct cmp_point {
     char gil_used[32];      /* the policy the runner reported */
     int failures;
     char error[320];        /* the last failure, in words */
-    cmp_stat st;            /* of ops, filled by cmp_finish */
+    cmp_stat st;            /* of ops, filled after the runs; st.n: the successful runs */
 } cmp_point;
 
 typedef struct cmp_plan {

@@ -153,7 +153,7 @@ void report_table(cmp_plan *p, FILE *f)
                 }
                 fprintf(f, "  %-15s %3d", t == 0 || cmp_at(p, w, c, t - 1)->skipped ? p->cfg[c].name : "",
                         pt->threads);
-                if (pt->nrep == 0) {
+                if (pt->st.n == 0) {
                     fprintf(f, "   FAILED: %s\n", pt->error);
                     continue;
                 }
@@ -221,7 +221,7 @@ void report_table(cmp_plan *p, FILE *f)
         for (int c = 0; c < p->ncfg; c++)
             for (int t = 0; t < p->nthreads; t++) {
                 cmp_point *pt = cmp_at(p, w, c, t);
-                if (pt->skipped || pt->nrep == 0)
+                if (pt->skipped || pt->st.n == 0)
                     continue;
                 char a[32], b[32];
                 double mp = cmp_extra(p, pt, "mp_ops_per_s");
@@ -336,7 +336,7 @@ int report_json(cmp_plan *p, const char *path)
                 fprintf(f, ",\"gil\":");
                 json_write_str(f, pt->gil_used);
                 fprintf(f, ",\"threads\":%d,\"runs\":%d,\"failures\":%d,\"ops_per_s\":", pt->threads,
-                        pt->nrep, pt->failures);
+                        pt->st.n, pt->failures);
                 json_stat(f, &pt->st);
                 fprintf(f, ",\"samples\":[");     /* by repetition, null: that run failed */
                 for (int i = 0; i < p->repeat; i++) {
@@ -410,7 +410,7 @@ int report_csv(cmp_plan *p, const char *path)
                 if (pt->skipped)
                     continue;
                 fprintf(f, "%s,%s,%s,%s,%d,%d,%d", p->wl[w].name, p->cfg[c].name, p->cfg[c].variant,
-                        pt->gil_used, pt->threads, pt->nrep, pt->failures);
+                        pt->gil_used, pt->threads, pt->st.n, pt->failures);
                 csv_num(f, pt->st.median);
                 csv_num(f, pt->st.min);
                 csv_num(f, pt->st.max);
@@ -494,7 +494,7 @@ static int write_dat(cmp_plan *p, const char *dir)
             for (int c = 0; c < p->ncfg; c++) {
                 cmp_point *pt = cmp_at(p, w, c, t);
                 dat_num(f, pt->st.median);
-                dat_num(f, pt->nrep ? cmp_extra(p, pt, "mp_ops_per_s") : NAN);
+                dat_num(f, pt->st.n ? cmp_extra(p, pt, "mp_ops_per_s") : NAN);
             }
             fputc('\n', f);
         }
