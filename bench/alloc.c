@@ -33,6 +33,7 @@
  */
 #define _GNU_SOURCE 1
 #include <gilrt.h>
+#include "args.h"
 #include <dlfcn.h>
 #include <pthread.h>
 #include <sched.h>
@@ -423,16 +424,18 @@ static bool usable(int i)
 int main(int argc, char **argv)
 {
     uint64_t ops = 4000000;
+    const char *prog = bench_prog_name(argv[0]);
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--runs") == 0 && i + 1 < argc) runs = atoi(argv[++i]);
-        else if (strcmp(argv[i], "--ops") == 0 && i + 1 < argc) ops = strtoull(argv[++i], NULL, 10);
-        else if (strcmp(argv[i], "--quick") == 0) { runs = 3; ops = 200000; }
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "--runs") == 0) { runs = (int)bench_arg_int(prog, a, v, 1, 64); i++; }
+        else if (strcmp(a, "--ops") == 0) { ops = (uint64_t)bench_arg_int(prog, a, v, 1000, (int64_t)1 << 40); i++; }
+        else if (strcmp(a, "--quick") == 0) { runs = 3; ops = 200000; }
         else {
-            fprintf(stderr, "usage: %s [--runs N] [--ops N] [--quick]\n", argv[0]);
+            fprintf(stderr, "%s: unknown option '%s'\nusage: %s [--runs N] [--ops N] [--quick]\n",
+                    prog, a, prog);
             return 2;
         }
     }
-    if (runs < 1 || runs > 64) runs = 5;
     load_mimalloc();
     for (int i = 0; i < NIMPL; i++) impl_ok[i] = usable(i);
     runtime_off();

@@ -29,7 +29,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
-/* What the command line asked for. */
+/* What the command line asked for, and its limits (bench/args.h checks them). */
+enum { BENCH_MAX_THREADS = 1024 };
+#define BENCH_MAX_OPS ((int64_t)1 << 40)    /* ops, sizes: far past any run's need */
+
 typedef struct bench_params {
     const char *workload;
     int threads;            /* worker threads (processes for mp_vs_mt's second half) */

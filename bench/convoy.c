@@ -41,6 +41,7 @@
  * and read medians rather than single runs.
  */
 #include <gilrt.h>
+#include "args.h"
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -486,31 +487,58 @@ static void usage(void)
            "  GRT_SWITCH_INTERVAL / GRT_CHECK_INTERVAL tune the policies as usual.\n");
 }
 
+static const char *part_name(int i)
+{
+    static const char *const parts[] = { "throughput", "latency", "crowd", NULL };
+    return i < 3 ? parts[i] : NULL;
+}
+
+/* 0 if every item of the comma-separated list is one of name(0), name(1)...
+ * (up to NULL); else a message naming the stranger and the choices, -1.  A
+ * typo must not leave a run that measures nothing and exits 0. */
+static int check_list(const char *what, const char *list, const char *(*name)(int))
+{
+    for (const char *p = list; p && (p == list || *p);) {
+        size_t len = strcspn(p, ",");
+        int known = 0;
+        for (int i = 0; name(i); i++)
+            known |= strlen(name(i)) == len && !strncmp(p, name(i), len);
+        if (!known) {
+            fprintf(stderr, "convoy: %s: unknown name '%.*s'; the names are:", what, (int)len, p);
+            for (int i = 0; name(i); i++)
+                fprintf(stderr, " %s", name(i));
+            fputc('\n', stderr);
+            return -1;
+        }
+        p += len + (p[len] == ',');
+    }
+    return 0;
+}
+
 static int parse(int argc, char **argv)
 {
+    const char *me = "convoy";
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = strchr(a, '=');
         v = v ? v + 1 : NULL;
         if (!strncmp(a, "--policies=", 11)) opt.policies = v;
-        else if (!strncmp(a, "--seconds=", 10)) opt.seconds = atof(v);
-        else if (!strncmp(a, "--round-trips=", 14)) opt.round_trips = atoi(v);
-        else if (!strncmp(a, "--sleeps=", 9)) opt.sleeps = atoi(v);
+        else if (!strncmp(a, "--seconds=", 10)) opt.seconds = bench_arg_positive(me, "--seconds", v, 3600);
+        else if (!strncmp(a, "--round-trips=", 14)) opt.round_trips = (int)bench_arg_int(me, "--round-trips", v, 1, 1000000);
+        else if (!strncmp(a, "--sleeps=", 9)) opt.sleeps = (int)bench_arg_int(me, "--sleeps", v, 1, 1000000);
         else if (!strcmp(a, "--echo=attached")) opt.echo_attached = 1;
         else if (!strcmp(a, "--echo=plain")) opt.echo_attached = 0;
-        else if (!strncmp(a, "--io-limit=", 11)) opt.io_limit = atof(v);
+        else if (!strncmp(a, "--io-limit=", 11)) opt.io_limit = bench_arg_positive(me, "--io-limit", v, 86400);
         else if (!strncmp(a, "--only=", 7)) opt.only = v;
         else if (!strcmp(a, "--long")) opt.long_seconds = 60;
-        else if (!strncmp(a, "--long=", 7)) opt.long_seconds = atof(v);
-        else if (!strncmp(a, "--stall-limit=", 14)) opt.stall_limit = atof(v);
+        else if (!strncmp(a, "--long=", 7)) opt.long_seconds = bench_arg_positive(me, "--long", v, 86400);
+        else if (!strncmp(a, "--stall-limit=", 14)) opt.stall_limit = bench_arg_positive(me, "--stall-limit", v, 86400);
         else if (!strcmp(a, "--help") || !strcmp(a, "-h")) { usage(); exit(0); }
         else { fprintf(stderr, "convoy: unknown option '%s'\n", a); usage(); return -1; }
     }
-    if (opt.seconds <= 0 || opt.round_trips < 1 || opt.sleeps < 1 || opt.io_limit <= 0 ||
-        opt.long_seconds <= 0 || opt.stall_limit <= 0) {
-        fprintf(stderr, "convoy: every count and duration must be positive\n");
+    if (check_list("--only", opt.only, part_name) != 0 ||
+        check_list("--policies", opt.policies, grt_gil_policy_name) != 0)
         return -1;
-    }
     return 0;
 }
 

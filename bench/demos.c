@@ -12,6 +12,7 @@
  */
 #define _GNU_SOURCE 1
 #include "bench.h"
+#include "args.h"
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,8 @@
 
 #define BENCH_CHECK(x, what) do { if (!(x)) bench_die_grt(what); } while (0)
 
+#define DEMO "gilrt-bench-" GRT_VARIANT_NAME " demo"
+
 int bench_demo_seeds(void);
 
 typedef struct demo_opts {
@@ -27,27 +30,17 @@ typedef struct demo_opts {
     int64_t threads, ops, objects, children, count;
 } demo_opts;
 
-static int64_t opt_int(const char *opt, const char *v, int64_t min)
-{
-    char *end;
-    errno = 0;
-    long long n = v ? strtoll(v, &end, 10) : 0;
-    if (!v || errno || *end || n < min)
-        bench_die("%s: expected an integer >= %lld, got '%s'", opt, (long long)min, v ? v : "");
-    return n;
-}
-
 static void parse_opts(int argc, char **argv, demo_opts *o)
 {
     for (int i = 0; i < argc; i += 2) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--kind") && v) o->kind = v;
         else if (!strcmp(a, "--mode") && v) o->mode = v;
-        else if (!strcmp(a, "--threads")) o->threads = opt_int(a, v, 1);
-        else if (!strcmp(a, "--ops")) o->ops = opt_int(a, v, 1);
-        else if (!strcmp(a, "--objects")) o->objects = opt_int(a, v, 1);
-        else if (!strcmp(a, "--children")) o->children = opt_int(a, v, 1);
-        else if (!strcmp(a, "--count")) o->count = opt_int(a, v, 1);
+        else if (!strcmp(a, "--threads")) o->threads = bench_arg_int(DEMO, a, v, 1, BENCH_MAX_THREADS);
+        else if (!strcmp(a, "--ops")) o->ops = bench_arg_int(DEMO, a, v, 1, BENCH_MAX_OPS);
+        else if (!strcmp(a, "--objects")) o->objects = bench_arg_int(DEMO, a, v, 1, BENCH_MAX_OPS);
+        else if (!strcmp(a, "--children")) o->children = bench_arg_int(DEMO, a, v, 1, 64);
+        else if (!strcmp(a, "--count")) o->count = bench_arg_int(DEMO, a, v, 1, BENCH_MAX_OPS);
         else bench_die("demo: unknown or incomplete option '%s'", a);
     }
 }
@@ -222,8 +215,7 @@ static int demo_cow(const demo_opts *o)
     else if (!strcmp(mode, "freeze")) flags = 0;
     else if (!strcmp(mode, "immortal")) flags = GRT_GC_FREEZE_IMMORTAL;
     else bench_die("demo cow: --mode none, freeze or immortal (got '%s')", mode);
-    if (kids > 64)
-        bench_die("demo cow: at most 64 children");
+    /* kids <= 64: parse_opts */
     demo_init();
     grt_object *all = grt_list_new(0);
     BENCH_CHECK(all, "grt_list_new");

@@ -33,6 +33,7 @@
  */
 #define _GNU_SOURCE 1                   /* RUSAGE_THREAD */
 #include <gilrt.h>
+#include "args.h"
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -412,26 +413,37 @@ static void bench_fork(int64_t n, unsigned freeze_flags, const char *label)
 
 int main(int argc, char **argv)
 {
-    const char *which[8];
+    static const char *const all[] = { "full", "cycles", "young", "stw", "fork" };
+    const char *prog = bench_prog_name(argv[0]), *which[16];
     int nwhich = 0;
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--quick"))
+        const char *a = argv[i];
+        if (!strcmp(a, "--quick")) {
             quick = 1;
-        else if (!strcmp(argv[i], "--reps") && i + 1 < argc)
-            reps = atoi(argv[++i]);
-        else if (nwhich < 8)
-            which[nwhich++] = argv[i];
-    }
-    if (reps < 1 || reps > 64) {
-        fprintf(stderr, "bench/gc: --reps must be 1..64\n");
-        return 2;
+        } else if (!strcmp(a, "--reps")) {
+            reps = (int)bench_arg_int(prog, a, i + 1 < argc ? argv[i + 1] : NULL, 1, 64);
+            i++;
+        } else {
+            int k = 0;
+            while (k < 5 && strcmp(a, all[k]))
+                k++;
+            if (k == 5) {
+                fprintf(stderr, "%s: unknown benchmark or option '%s' (full, cycles, young, stw, "
+                        "fork; --quick, --reps N)\n", prog, a);
+                return 2;
+            }
+            if (nwhich == 16) {
+                fprintf(stderr, "%s: at most 16 benchmarks per run\n", prog);
+                return 2;
+            }
+            which[nwhich++] = all[k];
+        }
     }
     if (grt_init(NULL) != 0)
         die("grt_init");
     grt_gc_disable();
     for (int k = 0; k < (nwhich ? nwhich : 5); k++) {
-        const char *w = nwhich ? which[k]
-                               : (const char *[]){ "full", "cycles", "young", "stw", "fork" }[k];
+        const char *w = nwhich ? which[k] : all[k];
         if (!strcmp(w, "full")) {
             bench_full(100000);
             bench_full(quick ? 300000 : 1000000);
@@ -448,10 +460,6 @@ int main(int argc, char **argv)
             bench_fork(n, ~0u, "no freeze:");
             bench_fork(n, 0, "after freeze:");
             bench_fork(n, GRT_GC_FREEZE_IMMORTAL, "after freeze(IMMORTAL):");
-        } else {
-            fprintf(stderr, "bench/gc: unknown benchmark '%s' (full, cycles, young, stw, "
-                    "fork)\n", w);
-            return 2;
         }
         fflush(stdout);
     }

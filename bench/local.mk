@@ -10,7 +10,7 @@
 # every grt_safepoint() goes through the PLT and a GOT-indirect TLS load:
 # measured, that costs about 25% in the reference-counting loops and made gil
 # look slower than unsafe (whose convenience library is always linked in).
-GRT_BENCH_SOURCES = bench/bench.h bench/runner.c bench/measure.c bench/json.c \
+GRT_BENCH_SOURCES = bench/bench.h bench/args.h bench/runner.c bench/measure.c bench/json.c \
 	bench/workloads.c bench/workloads_gc.c bench/demos.c bench/demo_seeds.c
 
 pkglibexec_PROGRAMS += bench/gilrt-bench-gil bench/gilrt-bench-atomic bench/gilrt-bench-brc

@@ -14,7 +14,7 @@
  * bad usage.
  */
 #include "bench.h"
-#include <errno.h>
+#include "args.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,24 +36,7 @@ static void usage(FILE *f)
         GRT_VARIANT_NAME, GRT_VARIANT_NAME);
 }
 
-static int64_t parse_int(const char *opt, const char *v, int64_t min)
-{
-    char *end;
-    errno = 0;
-    long long n = v ? strtoll(v, &end, 10) : 0;
-    if (!v || errno || *end || n < min)
-        bench_die("%s: expected an integer >= %lld, got '%s'", opt, (long long)min, v ? v : "");
-    return n;
-}
-
-static double parse_seconds(const char *opt, const char *v)
-{
-    char *end;
-    double s = v ? strtod(v, &end) : 0;
-    if (!v || *end || !(s > 0) || s > 3600)
-        bench_die("%s: expected seconds in (0, 3600], got '%s'", opt, v ? v : "");
-    return s;
-}
+#define RUNNER "gilrt-bench-" GRT_VARIANT_NAME
 
 static void init_runtime(const char *gil)
 {
@@ -84,18 +67,16 @@ static int cmd_run(int argc, char **argv)
             p.workload = a;
             continue;
         }
-        if (!strcmp(a, "--threads")) p.threads = (int)parse_int(a, v, 1);
-        else if (!strcmp(a, "--seconds")) p.seconds = parse_seconds(a, v);
-        else if (!strcmp(a, "--ops")) p.ops = (uint64_t)parse_int(a, v, 1);
-        else if (!strcmp(a, "--size")) p.size = parse_int(a, v, 1);
+        if (!strcmp(a, "--threads")) p.threads = (int)bench_arg_int(RUNNER, a, v, 1, BENCH_MAX_THREADS);
+        else if (!strcmp(a, "--seconds")) p.seconds = bench_arg_positive(RUNNER, a, v, 3600);
+        else if (!strcmp(a, "--ops")) p.ops = (uint64_t)bench_arg_int(RUNNER, a, v, 1, BENCH_MAX_OPS);
+        else if (!strcmp(a, "--size")) p.size = bench_arg_int(RUNNER, a, v, 1, BENCH_MAX_OPS);
         else if (!strcmp(a, "--gil")) { if (!v) bench_die("--gil needs a policy name"); p.gil = v; }
         else bench_die("run: unknown option '%s' (see --help)", a);
         i++;
     }
     if (!p.workload)
         bench_die("run: which workload? (`gilrt-bench-%s list` shows them)", GRT_VARIANT_NAME);
-    if (p.threads > 1024)
-        bench_die("--threads: at most 1024, got %d", p.threads);
     const bench_workload *w = bench_workload_find(p.workload);
     if (!w)
         bench_die("unknown workload '%s' (`gilrt-bench-%s list` shows them)", p.workload,

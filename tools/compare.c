@@ -56,10 +56,14 @@ static void compare_usage(FILE *f)
         "  --out DIR           all three: DIR/compare.json, DIR/compare.csv, DIR/plots/\n"
         "                      (the default of a full run is --out gilrt-results)\n"
         "  --no-files          a full run that writes no files\n"
-        "  --timeout S         kill a run after S seconds and record it failed (default 120)\n"
+        "  --timeout S         kill a run after S seconds and record it failed (default\n"
+        "                      120, or 3 x --seconds + 60 when that is longer)\n"
         "\n"
-        "A progress line goes to stderr; the tables to stdout.  Exit status 0 when every\n"
-        "point produced a number, 1 when some run failed (the table says which and why).\n",
+        "Output paths are checked before the first run.  A progress line goes to stderr;\n"
+        "the tables to stdout.  Exit status 0 when every point produced a number (a point\n"
+        "some of whose runs failed still does: the table says which failed and why); 1\n"
+        "when some point has no successful run or a file could not be written; 2 for bad\n"
+        "usage.\n",
         CMP_MAX_REPEAT);
 }
 
@@ -254,7 +258,11 @@ static int load_workloads(cmp_plan *p, const char *filter)
         if (!dup)
             p->wl[p->nwl++] = all[found];
     }
-    return p->nwl ? 0 : -1;
+    if (p->nwl == 0) {
+        fprintf(stderr, "gilrt compare: --workloads: no workload named in '%s'\n", filter);
+        return -1;
+    }
+    return 0;
 }
 
 static void default_threads(cmp_plan *p)
@@ -404,6 +412,7 @@ static void progress(cmp_plan *p, int done, int total, double t0, const cmp_poin
 
 /* ---- files ------------------------------------------------------------------------------------- */
 
+/* mkdir -p; 0, or -1 with errno (ENOTDIR when dir exists but is a file). */
 static int mkdir_p(const char *dir)
 {
     char tmp[PATH_MAX];
@@ -416,7 +425,43 @@ static int mkdir_p(const char *dir)
             return -1;
         *s = '/';
     }
-    return mkdir(tmp, 0777) != 0 && errno != EEXIST ? -1 : 0;
+    struct stat st;
+    if (mkdir(tmp, 0777) == 0)
+        return 0;
+    if (errno != EEXIST || stat(tmp, &st) != 0)
+        return -1;
+    if (!S_ISDIR(st.st_mode)) {
+        errno = ENOTDIR;
+        return -1;
+    }
+    return 0;
+}
+
+/* 0 if a file can be written at path: its directory exists and is writable,
+ * and path is not a directory.  Else a message naming the option, -1.
+ * Checked before the first run, so that a typo does not cost a full run's
+ * results at the end. */
+static int check_writable(const char *opt, const char *path)
+{
+    struct stat st;
+    char dir[PATH_MAX];
+    if (stat(path, &st) == 0) {
+        if (S_ISDIR(st.st_mode))
+            errno = EISDIR;
+        else if (access(path, W_OK) == 0)
+            return 0;
+    } else if (errno == ENOENT) {
+        snprintf(dir, sizeof dir, "%s", path);
+        char *slash = strrchr(dir, '/');
+        if (!slash)
+            snprintf(dir, sizeof dir, ".");
+        else
+            slash[slash == dir] = '\0';     /* "/x" -> "/" */
+        if (access(dir, W_OK | X_OK) == 0)
+            return 0;
+    }
+    fprintf(stderr, "gilrt compare: %s %s: cannot write there: %s\n", opt, path, strerror(errno));
+    return -1;
 }
 
 /* ---- the command ---------------------------------------------------------------------------------- */
@@ -428,10 +473,9 @@ int gilrt_compare(int argc, char **argv)
     memset(p, 0, sizeof *p);
     p->cores = gilrt_cores();
     p->plot_format = "svg";
-    p->timeout = 120;
     const char *threads = NULL, *variants = NULL, *workloads = NULL, *out = NULL;
     int repeat = 0, no_files = 0;
-    double seconds = 0;
+    double seconds = 0, timeout = 0;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         int takes = 1;
@@ -467,7 +511,7 @@ int gilrt_compare(int argc, char **argv)
             }
             if (is_rep) repeat = (int)d;
             else if (!strcmp(a, "--seconds")) seconds = d;
-            else p->timeout = d;
+            else timeout = d;
         } else {
             fprintf(stderr, "gilrt compare: unknown option '%s' (see gilrt compare --help)\n", a);
             return 2;
@@ -476,6 +520,14 @@ int gilrt_compare(int argc, char **argv)
     }
     p->repeat = repeat ? repeat : p->quick ? 3 : 5;
     p->seconds = seconds > 0 ? seconds : p->quick ? 0.1 : 0.5;
+    /* a run measures up to twice (mp_vs_mt: threads, then processes), after
+     * its setup: the default limit grows with --seconds */
+    p->timeout = timeout > 0 ? timeout : fmax(120, 3 * p->seconds + 60);
+    if (p->timeout <= 2 * p->seconds) {
+        fprintf(stderr, "gilrt compare: --timeout %g s leaves no room for runs of --seconds %g "
+                "(give more than twice that, or leave --timeout out)\n", p->timeout, p->seconds);
+        return 2;
+    }
     if (threads) {
         if ((p->nthreads = gilrt_parse_int_list(threads, p->threads, CMP_MAX_THREADS, "--threads")) < 0)
             return 2;
@@ -490,9 +542,16 @@ int gilrt_compare(int argc, char **argv)
                                  : "gil,atomic,brc,unsafe,atomic+classic,brc+classic";
     char vbuf[1024];
     snprintf(vbuf, sizeof vbuf, "%s", vlist);
-    for (char *save = NULL, *s = strtok_r(vbuf, ",", &save); s; s = strtok_r(NULL, ",", &save))
+    int named = 0;
+    for (char *save = NULL, *s = strtok_r(vbuf, ",", &save); s; s = strtok_r(NULL, ",", &save)) {
+        named++;
         if (add_config(p, s, variants != NULL) != 0)
             return 2;
+    }
+    if (named == 0) {
+        fprintf(stderr, "gilrt compare: --variants: no variant named in '%s'\n", vlist);
+        return 2;
+    }
     if (p->ncfg == 0) {
         fprintf(stderr, "gilrt compare: no runner found in %s (build with make, or set GRT_BENCH_DIR)\n",
                 gilrt_bench_dir());
@@ -511,9 +570,16 @@ int gilrt_compare(int argc, char **argv)
         out = "gilrt-results";
     }
     if (out && !no_files && mkdir_p(out) != 0) {
-        fprintf(stderr, "gilrt compare: cannot create %s: %s\n", out, strerror(errno));
+        fprintf(stderr, "gilrt compare: --out %s: cannot create it: %s\n", out, strerror(errno));
         return 2;
     }
+    if (p->plot_dir[0] && mkdir_p(p->plot_dir) != 0) {
+        fprintf(stderr, "gilrt compare: --plots %s: cannot create it: %s\n", p->plot_dir, strerror(errno));
+        return 2;
+    }
+    if ((p->json_path[0] && check_writable("--json", p->json_path) != 0) ||
+        (p->csv_path[0] && check_writable("--csv", p->csv_path) != 0))
+        return 2;
     host_info(p);
 
     int npts = p->nwl * p->ncfg * p->nthreads, total = 0;
@@ -568,10 +634,7 @@ int gilrt_compare(int argc, char **argv)
     if (p->csv_path[0] && report_csv(p, p->csv_path) != 0)
         rc = 1;
     if (p->plot_dir[0]) {
-        if (mkdir_p(p->plot_dir) != 0) {
-            fprintf(stderr, "gilrt compare: cannot create %s: %s\n", p->plot_dir, strerror(errno));
-            rc = 1;
-        } else if (report_plots(p, p->plot_dir) != 0) {
+        if (report_plots(p, p->plot_dir) != 0) {
             rc = 1;
         }
     }

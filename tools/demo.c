@@ -7,6 +7,7 @@
 #define _GNU_SOURCE 1
 #include "config.h"
 #include "demo.h"
+#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -15,15 +16,71 @@
 
 /* ---- what the demos share (tools/demo.h) ------------------------------------------------- */
 
-int demo_parse(int argc, char **argv, demo_opts *o, const char *usage)
+/* 0 if every name of the comma-separated list is a variant (gil, atomic,
+ * brc, unsafe); else a message, -1. */
+static int demo_check_variants(const char *opt, const char *list)
 {
+    int n = 0;
+    for (const char *p = list; *p;) {
+        size_t len = strcspn(p, ",");
+        int known = 0;
+        for (int i = 0; gilrt_all_variants[i]; i++)
+            known |= strlen(gilrt_all_variants[i]) == len && !strncmp(p, gilrt_all_variants[i], len);
+        if (!known) {
+            fprintf(stderr, "gilrt demo: %s: unknown variant '%.*s' (the variants: gil, atomic, "
+                    "brc, unsafe)\n", opt, (int)len, p);
+            return -1;
+        }
+        n++;
+        p += len + (p[len] == ',');
+    }
+    if (n == 0) {
+        fprintf(stderr, "gilrt demo: %s: no variant named\n", opt);
+        return -1;
+    }
+    return 0;
+}
+
+/* The whole of v as an integer in [min, max] into *out: 0, else -1. */
+static int demo_long(const char *v, long min, long max, long *out)
+{
+    char *end;
+    errno = 0;
+    long n = strtol(v, &end, 10);
+    if (!*v || *end || errno || n < min || n > max)
+        return -1;
+    *out = n;
+    return 0;
+}
+
+int demo_parse(int argc, char **argv, demo_opts *o, unsigned allowed, const char *usage)
+{
+    static const struct { const char *name; unsigned flag; } opts[] = {
+        { "--variants", DEMO_OPT_VARIANTS }, { "--variant", DEMO_OPT_VARIANT },
+        { "--threads", DEMO_OPT_THREADS }, { "--seconds", DEMO_OPT_SECONDS },
+        { "--ops", DEMO_OPT_OPS }, { "--objects", DEMO_OPT_OBJECTS },
+        { "--children", DEMO_OPT_CHILDREN }, { "--count", DEMO_OPT_COUNT },
+        { "--repeat", DEMO_OPT_REPEAT }, { "--", DEMO_OPT_REST },
+    };
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             fputs(usage, stdout);
             exit(0);
         }
-        if (!strcmp(a, "--")) {
+        unsigned flag = 0;
+        for (size_t k = 0; k < sizeof opts / sizeof opts[0]; k++)
+            if (!strcmp(a, opts[k].name))
+                flag = opts[k].flag;
+        if (!flag) {
+            fprintf(stderr, "gilrt demo: unknown option '%s'\n%s", a, usage);
+            return -1;
+        }
+        if (!(flag & allowed)) {
+            fprintf(stderr, "gilrt demo: this demo takes no %s option\n%s", a, usage);
+            return -1;
+        }
+        if (flag == DEMO_OPT_REST) {
             o->rest = argv + i + 1;
             o->nrest = argc - i - 1;
             return 0;
@@ -33,19 +90,42 @@ int demo_parse(int argc, char **argv, demo_opts *o, const char *usage)
             return -1;
         }
         char *end = NULL;
-        if (!strcmp(a, "--variants")) o->variants = v;
-        else if (!strcmp(a, "--variant")) o->variant = v;
-        else if (!strcmp(a, "--threads")) o->threads = v;
-        else if (!strcmp(a, "--modes")) o->modes = v;
-        else if (!strcmp(a, "--seconds")) { o->seconds = strtod(v, &end); if (*end || !(o->seconds > 0)) goto bad; }
-        else if (!strcmp(a, "--ops")) { o->ops = strtol(v, &end, 10); if (*end || o->ops < 1) goto bad; }
-        else if (!strcmp(a, "--objects")) { o->objects = strtol(v, &end, 10); if (*end || o->objects < 1) goto bad; }
-        else if (!strcmp(a, "--children")) { o->children = strtol(v, &end, 10); if (*end || o->children < 1 || o->children > 64) goto bad; }
-        else if (!strcmp(a, "--count")) { o->count = strtol(v, &end, 10); if (*end || o->count < 1) goto bad; }
-        else if (!strcmp(a, "--repeat")) { o->repeat = (int)strtol(v, &end, 10); if (*end || o->repeat < 1 || o->repeat > 32) goto bad; }
-        else {
-            fprintf(stderr, "gilrt demo: unknown option '%s'\n%s", a, usage);
-            return -1;
+        switch (flag) {
+        case DEMO_OPT_VARIANTS:
+        case DEMO_OPT_VARIANT:
+            if (flag == DEMO_OPT_VARIANT && strchr(v, ',')) {
+                fprintf(stderr, "gilrt demo: %s: one variant, got '%s'\n", a, v);
+                return -1;
+            }
+            if (demo_check_variants(a, v) != 0)
+                return -1;
+            *(flag == DEMO_OPT_VARIANTS ? &o->variants : &o->variant) = v;
+            break;
+        case DEMO_OPT_THREADS: {
+            int t[32];
+            if (gilrt_parse_int_list(v, t, 32, a) < 0)
+                return -1;
+            o->threads = v;
+            break;
+        }
+        case DEMO_OPT_SECONDS:
+            o->seconds = strtod(v, &end);
+            if (*end || !(o->seconds > 0) || o->seconds > 3600)
+                goto bad;
+            break;
+        case DEMO_OPT_REPEAT: {
+            long r;
+            if (demo_long(v, 1, 32, &r) != 0)
+                goto bad;
+            o->repeat = (int)r;
+            break;
+        }
+        default: {
+            long *dst = flag == DEMO_OPT_OPS ? &o->ops : flag == DEMO_OPT_OBJECTS ? &o->objects
+                      : flag == DEMO_OPT_CHILDREN ? &o->children : &o->count;
+            if (demo_long(v, 1, flag == DEMO_OPT_CHILDREN ? 64 : (long)1 << 40, dst) != 0)
+                goto bad;
+        }
         }
         i++;
         continue;
@@ -149,7 +229,7 @@ static double median3(double *v, int n)
 static int demo_mp(int argc, char **argv)
 {
     demo_opts o = {0};
-    if (demo_parse(argc, argv, &o, mp_usage) != 0)
+    if (demo_parse(argc, argv, &o, DEMO_OPT_THREADS | DEMO_OPT_SECONDS | DEMO_OPT_REPEAT, mp_usage) != 0)
         return 2;
     int ts[32], nt;
     if (o.threads) {
@@ -204,13 +284,18 @@ static int demo_mp(int argc, char **argv)
             }
         }
     demo_status(NULL);
-    printf("ops/s (one op = build an 8-int list, sum it, free it), median of %d; (x) = speedup over T=1\n", reps);
+    int base = 0;                            /* the ratios' base: T=1, else the first T */
+    for (int t = nt - 1; t >= 0; t--)
+        if (ts[t] == 1)
+            base = t;
+    printf("ops/s (one op = build an 8-int list, sum it, free it), median of %d; (x) = speedup over T=%d\n",
+           reps, ts[base]);
     printf("  %3s  %-18s %-18s %-18s %-18s\n", "T", "gil threads", "gil processes", "atomic threads", "brc threads");
     for (int t = 0; t < nt; t++) {
         printf("  %3d ", ts[t]);
         for (int c = 0; c < 4; c++) {
             char num[32], cell[40];
-            snprintf(cell, sizeof cell, "%s (%.2fx)", fmt_si(res[t][c], num, sizeof num), res[t][c] / res[0][c]);
+            snprintf(cell, sizeof cell, "%s (%.2fx)", fmt_si(res[t][c], num, sizeof num), res[t][c] / res[base][c]);
             printf(" %-18s", isfinite(res[t][c]) ? cell : "-");
         }
         putchar('\n');
@@ -237,7 +322,7 @@ static const char cow_usage[] =
 static int demo_cow(int argc, char **argv)
 {
     demo_opts o = {0};
-    if (demo_parse(argc, argv, &o, cow_usage) != 0)
+    if (demo_parse(argc, argv, &o, DEMO_OPT_VARIANTS | DEMO_OPT_OBJECTS | DEMO_OPT_CHILDREN, cow_usage) != 0)
         return 2;
     char vs[8][16];
     int nv = demo_pick_variants(o.variants, "gil,atomic,brc", vs, 8);
@@ -318,7 +403,7 @@ static const char slots_usage[] =
 static int demo_slots(int argc, char **argv)
 {
     demo_opts o = {0};
-    if (demo_parse(argc, argv, &o, slots_usage) != 0)
+    if (demo_parse(argc, argv, &o, DEMO_OPT_VARIANTS | DEMO_OPT_COUNT, slots_usage) != 0)
         return 2;
     char vs[8][16];
     int nv = demo_pick_variants(o.variants, "gil,atomic,brc", vs, 8);
@@ -393,7 +478,7 @@ static int run_passthrough(char **args, double timeout)
 static int demo_convoy(int argc, char **argv)
 {
     demo_opts o = {0};
-    if (demo_parse(argc, argv, &o, convoy_usage) != 0)
+    if (demo_parse(argc, argv, &o, DEMO_OPT_VARIANT | DEMO_OPT_REST, convoy_usage) != 0)
         return 2;
     const char *v = o.variant ? o.variant : "gil";
     char name[64], prog[PATH_MAX];
@@ -420,7 +505,7 @@ static int demo_convoy(int argc, char **argv)
 static int demo_seeds(int argc, char **argv)
 {
     demo_opts o = {0};
-    if (demo_parse(argc, argv, &o, seeds_usage) != 0)
+    if (demo_parse(argc, argv, &o, DEMO_OPT_VARIANT, seeds_usage) != 0)
         return 2;
     char runner[PATH_MAX];
     const char *v = o.variant ? o.variant : "gil";

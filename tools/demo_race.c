@@ -113,7 +113,10 @@ static const char *cell_num(double v, char *b, size_t n)
 int demo_race(int argc, char **argv)
 {
     demo_opts o = {0};
-    if (demo_parse(argc, argv, &o, race_usage) != 0)
+    int one;
+    if (demo_parse(argc, argv, &o, DEMO_OPT_VARIANTS | DEMO_OPT_THREADS | DEMO_OPT_OPS,
+                   race_usage) != 0 ||
+        (o.threads && gilrt_parse_int_list(o.threads, &one, 1, "--threads") < 0))
         return 2;
     char vs[8][16];
     int nv = demo_pick_variants(o.variants, "unsafe,gil,atomic,brc", vs, 8);

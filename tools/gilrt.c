@@ -142,7 +142,8 @@ int gilrt_parse_int_list(const char *s, int *out, int max, const char *opt)
         }
         for (long v = a; v <= b; v++) {
             if (n == max) {
-                fprintf(stderr, "gilrt: %s: at most %d values\n", opt, max);
+                fprintf(stderr, "gilrt: %s: at most %d value%s, got '%s'\n", opt, max,
+                        max == 1 ? "" : "s", s);
                 return -1;
             }
             out[n++] = (int)v;
@@ -166,7 +167,8 @@ static void usage(FILE *f)
     fprintf(f,
         "usage: gilrt COMMAND [options]\n"
         "\n"
-        "  compare   run every workload on every variant at 1..N threads and print a table\n"
+        "  compare   run every workload on every variant at 1..N threads (above 4 cores:\n"
+        "            powers of two and N) and print a table\n"
         "            of throughput, ratio to the gil build at 1 thread, and scaling\n"
         "            (`gilrt compare --help` lists the options: --quick, --json, --csv, ...)\n"
         "  demo NAME one idea made visible, in plain words with its numbers:\n"

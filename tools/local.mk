@@ -11,3 +11,7 @@ tools_gilrt_LDADD = -lm
 # variant and workload (not the numbers' values).  POSIX sh, no python.
 TESTS += tests/compare_json.sh
 EXTRA_DIST += tests/compare_json.sh
+# Bad command lines of gilrt, the runners and the bench programs: exit 2 and
+# a message naming what was wrong, before any work.
+TESTS += tests/cli_badinput.sh
+EXTRA_DIST += tests/cli_badinput.sh

@@ -133,7 +133,7 @@ void report_table(cmp_plan *p, FILE *f)
     if (busy(p))
         fprintf(f, "note: other processes were using the cores when it started: throughput is\n"
                    "lower and noisier than on an idle machine, and scaling looks worse than it is.\n");
-    fprintf(f, "%d run%s per point of %.2g s each; ops/s is the median, spread = (max - min) / median.\n",
+    fprintf(f, "%d run%s per point of %g s each; ops/s is the median, spread = (max - min) / median.\n",
             p->repeat, p->repeat == 1 ? "" : "s", p->seconds);
     fprintf(f, "x gil@1 = ops/s / the gil build's ops/s at 1 thread (higher is faster);\n"
                "speedup = ops/s / the same config's at 1 thread; eff. = speedup / threads.\n"
