@@ -222,15 +222,28 @@ void _grt_brc_thread_init(grt_tstate *ts)
     _grt_brc_key = (uint64_t)ts->tid << 32;
 }
 
-void _grt_brc_thread_fini(grt_tstate *ts)           /* step 5 */
+/* Step 5.  The queue is merged while it is still open and this thread is
+ * still the owner: merging frees objects, whose finalizers count references
+ * to our other objects through the owner's plain path.  We leave only in the
+ * critical section that finds the queue empty, and drop our key in it: from
+ * the moment another thread can see us gone (cap SIZE_MAX, under brc_lock)
+ * it merges our objects itself (brc_queue), reading local, so no owner write
+ * of ours may follow.  (Closing the queue first, then merging, let a
+ * finalizer's plain count updates race with such a merge: objects leaked or
+ * were freed early.) */
+void _grt_brc_thread_fini(grt_tstate *ts)
 {
-    grt_object **items;
-    pthread_mutex_lock(&brc_lock);
-    size_t n = brc_take_locked(ts, &items);
-    ts->brc.cap = SIZE_MAX;                          /* gone: brc_find_owner skips it */
-    pthread_mutex_unlock(&brc_lock);
-    brc_merge_taken(items, n);
-    _grt_brc_key = (uint64_t)GRT_BRC_TID_NONE << 32;
+    for (;;) {
+        brc_drain(ts);
+        pthread_mutex_lock(&brc_lock);
+        if (ts->brc.n == 0) {
+            ts->brc.cap = SIZE_MAX;                  /* gone: brc_find_owner skips it */
+            _grt_brc_key = (uint64_t)GRT_BRC_TID_NONE << 32;
+            pthread_mutex_unlock(&brc_lock);
+            return;
+        }
+        pthread_mutex_unlock(&brc_lock);             /* queued to meanwhile: again */
+    }
 }
 
 void _grt_brc_fork_child(grt_tstate *ts)

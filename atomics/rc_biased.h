@@ -64,9 +64,11 @@
  *     If the owner has exited (not found in the registry), the queueing thread
  *     merges itself: an exited owner never writes local again, and the
  *     registry lock that removed it orders its last write before our read.
- *  5. A thread that exits first leaves the registry (so nobody queues to it
- *     any more), then merges its whole queue as in 4.  Objects it still owns
- *     keep its tid; as tids are never reused, nobody treats local as theirs
+ *  5. A thread that exits merges its queue as in 4 until it finds it empty,
+ *     still registered (merging runs finalizers, which count references as
+ *     the owner), and in the same critical section leaves (so nobody queues
+ *     to it any more) and drops its key: it never writes local after another
+ *     thread can see it gone.  Objects it still owns keep its tid; as tids are never reused, nobody treats local as theirs
  *     again, and their next non-owner decref to a zero shared count queues
  *     them, finds no owner, and merges as in 4.
  *

@@ -163,6 +163,77 @@ TEST_MT(exiting_owner_merges_its_queue)
     T_EQ(grt_object_counts_get().freed - c0.freed, 1);
 }
 
+/* An exiting owner's queue merge runs a finalizer, which counts references
+ * to the owner's objects through the owner's plain path.  Meanwhile another
+ * thread drops an object of that owner below zero: it must queue it to the
+ * owner, still registered, and not merge it itself as if the owner were
+ * gone (it once did: the queue was closed before the merge, and the two
+ * threads rewrote the same count at once, leaking it or freeing it early). */
+static grt_object *exit_x;                 /* a float of the exiting owner */
+static grt_object *exit_c;                 /* its instance, whose finalizer runs at exit */
+static sem_t exit_made, exit_c_dropped, exit_in_fin, exit_x_dropped;
+static uint32_t exit_x_owner_seen, exit_x_state_seen, exit_owner_tid;
+
+static void exit_fin(grt_object *self)
+{
+    sem_post(&exit_in_fin);
+    GRT_BEGIN_ALLOW_THREADS
+    sem_wait(&exit_x_dropped);             /* main drops x meanwhile */
+    GRT_END_ALLOW_THREADS;
+    exit_x_owner_seen = owner_of(exit_x);
+    exit_x_state_seen = state_of(exit_x);
+    for (int i = 0; i < 1000; i++)          /* use x as its owner */
+        grt_decref(grt_getattr(self, "x"));
+}
+
+static void *exit_owner_main(void *arg)
+{
+    grt_type *cls = arg;
+    exit_owner_tid = grt_thread_id();
+    exit_c = grt_instance_new(cls);
+    exit_x = grt_float_new(1.5);           /* local 1: main's, handed over */
+    grt_setattr(exit_c, "x", exit_x);      /* local 2 */
+    sem_post(&exit_made);
+    GRT_BEGIN_ALLOW_THREADS
+    sem_wait(&exit_c_dropped);             /* main dropped c: queued to us */
+    GRT_END_ALLOW_THREADS;
+    return NULL;                           /* grt_thread_exit merges c: exit_fin */
+}
+
+TEST_MT(exiting_owner_stays_owner_while_its_finalizers_run)
+{
+    const char *const slots[] = { "x", NULL };
+    grt_type *cls = grt_class_new("ExitFin", slots);
+    T_NOT_NULL(cls);
+    T_EQ(grt_class_set_finalizer(cls, exit_fin), 0);
+    sem_init(&exit_made, 0, 0);
+    sem_init(&exit_c_dropped, 0, 0);
+    sem_init(&exit_in_fin, 0, 0);
+    sem_init(&exit_x_dropped, 0, 0);
+    grt_object_counts c0 = grt_object_counts_get();
+    pthread_t thr;
+    T_EQ(grt_thread_start(&thr, exit_owner_main, cls), 0);
+    GRT_BEGIN_ALLOW_THREADS
+    sem_wait(&exit_made);                  /* c and x are made */
+    GRT_END_ALLOW_THREADS;
+    grt_decref(exit_c);                    /* non-owner below zero: queued to the owner */
+    sem_post(&exit_c_dropped);
+    GRT_BEGIN_ALLOW_THREADS
+    sem_wait(&exit_in_fin);                /* the owner is exiting, in the finalizer */
+    GRT_END_ALLOW_THREADS;
+    grt_decref(exit_x);                    /* below zero again */
+    sem_post(&exit_x_dropped);
+    GRT_BEGIN_ALLOW_THREADS
+    pthread_join(thr, NULL);
+    GRT_END_ALLOW_THREADS;
+    T_EQ(exit_x_owner_seen, exit_owner_tid);        /* not merged by main... */
+    T_EQ(exit_x_state_seen, GRT_BRC_QUEUED);        /* ...but queued to the owner */
+    grt_object_counts c1 = grt_object_counts_get();
+    T_EQ(c1.allocated - c0.allocated, 2);
+    T_EQ(c1.freed - c0.freed, 2);          /* c and x, each once */
+    grt_decref((grt_object *)cls);
+}
+
 TEST_MT(shared_count_saturates_into_immortality)
 {
     handed = grt_str_new("popular");
