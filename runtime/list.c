@@ -410,6 +410,12 @@ int grt_list_extend(grt_object *lo, grt_object *other)
     if (grt_is_type(other, &grt_tuple_type)) {
         int64_t n;
         grt_object *const *src = _grt_tuple_items(other, &n);   /* immutable: no lock */
+        for (int64_t i = 0; i < n; i++)     /* a tuple still being filled (grt_tuple_new) */
+            if (GRT_UNLIKELY(!src[i])) {
+                grt_err_set(GRT_ERR_VALUE, "grt_list_extend: item %" PRId64 " of the tuple "
+                            "is not set", i);
+                return -1;
+            }
         grt_lock_acquire(GRT_LOCK_OF(l));
         int64_t need = l->size + n;
         if (list_reserve_locked(l, need) < 0) {

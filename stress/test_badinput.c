@@ -178,6 +178,8 @@ TEST(bad_tuples)
     T_EQ(grt_tuple_init_item(unset, 0, grt_newref(grt_None)), 0);
     T_NEG_ERR(grt_hash(unset), GRT_ERR_VALUE, "not set");
     T_NULL_ERR(grt_tuple_get(unset, 1), GRT_ERR_VALUE, "not set");
+    T_NEG_ERR(grt_list_extend(l, unset), GRT_ERR_VALUE, "item 1 of the tuple is not set");
+    T_EQ(grt_list_len(l), 0);              /* nothing was added */
     /* a tuple holding a list is unhashable */
     grt_object *tl = grt_tuple_pack(1, l);
     T_NEG_ERR(grt_hash(tl), GRT_ERR_TYPE, "unhashable");
