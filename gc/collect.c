@@ -451,7 +451,9 @@ static int64_t mark_and_partition(gc_space *w, gc_space *to, int to_tag, int unt
                 }
                 continue;
             }
-            if (untrack_tuples && o->ob_type == &grt_tuple_type && tuple_untrackable(o)) {
+            /* an immortalized tuple stays: grt_fini finds it in the table */
+            if (untrack_tuples && o->ob_type == &grt_tuple_type && !(f & GC_IMMORTALIZED) &&
+                tuple_untrackable(o)) {
                 *p = f & GC_STICKY_FLAGS;
                 gc_head(o)->gc_next = 0;
                 continue;               /* reachable, and no longer tracked */

@@ -293,6 +293,12 @@ int grt_gc_untrack(grt_object *o)
     if (gc_check_container(o, __func__) < 0)
         return -1;
     GRT_REQUIRE_ATTACHED();
+    if (gc_flags(o) & GC_IMMORTALIZED) {    /* grt_fini frees it from the table */
+        grt_err_set(GRT_ERR_VALUE, "grt_gc_untrack: the %s object was made immortal by "
+                    "grt_gc_freeze(GRT_GC_FREEZE_IMMORTAL) and stays tracked until grt_fini "
+                    "frees it", o->ob_type->tp_name);
+        return -1;
+    }
     _grt_gc_untrack(o);
     return 0;
 }

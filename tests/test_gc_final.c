@@ -408,6 +408,36 @@ TEST_NOINIT(gc_freeze_immortal_objects_are_freed_by_fini)
     T_EQ(c.freed, c.allocated);             /* fini freed them, exactly once */
 }
 
+/* grt_fini finds immortalized objects in the collector's table, so they
+ * must stay there: a full collection untracks a reachable tuple of plain
+ * values, but not an immortalized one, and grt_gc_untrack refuses it. */
+TEST_NOINIT(gc_freeze_immortal_objects_stay_tracked)
+{
+    T_EQ(grt_init(NULL), 0);
+    grt_object *v = grt_int_new(123456);
+    grt_object *t = grt_tuple_pack(1, v);   /* tracked from creation */
+    grt_object *l = grt_list_new(0);
+    grt_decref(v);
+    T_EQ(grt_gc_freeze(GRT_GC_FREEZE_IMMORTAL), 0);
+    grt_gc_unfreeze();
+    T_EQ(grt_gc_collect(2), 0);             /* would untrack a mortal such tuple */
+    T_EQ(grt_gc_is_tracked(t), 1);
+    T_EQ(grt_gc_untrack(l), -1);
+    T_EQ(grt_err_occurred(), GRT_ERR_VALUE);
+    T_TRUE(strstr(grt_err_message(), "made immortal by grt_gc_freeze") != NULL);
+    grt_err_clear();
+    T_EQ(grt_gc_is_tracked(l), 1);
+    grt_object *mortal = grt_tuple_pack(1, grt_None);
+    T_EQ(grt_gc_collect(2), 0);
+    T_EQ(grt_gc_is_tracked(mortal), 0);     /* the rule itself still applies */
+    grt_decref(mortal);
+    grt_decref(t);
+    grt_decref(l);                          /* immortal: nothing happens */
+    T_EQ(grt_fini(), 0);
+    grt_object_counts c = grt_object_counts_get();
+    T_EQ(c.freed, c.allocated);             /* t, its int and l, freed by fini */
+}
+
 TEST_NOINIT(gc_fini_frees_frozen_and_leaked_objects)
 {
     T_EQ(grt_init(NULL), 0);

@@ -78,7 +78,10 @@ grt_object *grt_gc_get_objects(int generation);
 int grt_gc_is_tracked(grt_object *o);
 /* Track / untrack a container (PyObject_GC_Track / UnTrack).  Tracking a
  * tracked object or untracking an untracked one does nothing.  -1 with a
- * TypeError if o's type is not a container type (no GRT_TPFLAGS_GC). */
+ * TypeError if o's type is not a container type (no GRT_TPFLAGS_GC); untrack:
+ * -1 with a ValueError if grt_gc_freeze(GRT_GC_FREEZE_IMMORTAL) made o
+ * immortal (it stays tracked, so that grt_fini finds and frees it; the
+ * collector's untracking of tuples passes over it too). */
 int grt_gc_track(grt_object *o);
 int grt_gc_untrack(grt_object *o);
 /* 1 if o's finalizer already ran (gc.is_finalized). */
