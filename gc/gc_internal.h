@@ -55,10 +55,12 @@ void _grt_gc_track(grt_object *o);
  * deallocating, whichever thread tracked it.  Inline, below. */
 static inline void _grt_gc_untrack(grt_object *o);
 static inline int  _grt_gc_is_tracked(grt_object *o);
-/* A dict that holds only untracked values is itself untracked; call when a
- * value is stored in dict d (tracks d if v may be part of a cycle).  Safe
+/* A dict that holds only untracked values is itself untracked.  When a
+ * key or value is stored in dict d: may = _grt_gc_may_be_tracked of it,
+ * asked while the caller still holds its own reference (once stored, another
+ * thread may delete it from d and free it); then this tracks d if may.  Safe
  * against another thread doing the same for the same dict. */
-void _grt_gc_dict_maybe_track(grt_object *d, grt_object *v);
+void _grt_gc_dict_maybe_track(grt_object *d, int may);
 /* 1 if o could take part in a cycle: a container, except a tuple that is
  * not tracked. */
 int  _grt_gc_may_be_tracked(grt_object *o);

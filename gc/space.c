@@ -253,11 +253,10 @@ int _grt_gc_may_be_tracked(grt_object *o)
     return 1;               /* an untracked dict or list may become tracked */
 }
 
-void _grt_gc_dict_maybe_track(grt_object *d, grt_object *v)
+void _grt_gc_dict_maybe_track(grt_object *d, int may)
 {
-    if (!v || _grt_gc_is_tracked(d) || !_grt_gc_may_be_tracked(v))
-        return;
-    track_if_untracked(d);
+    if (may && !_grt_gc_is_tracked(d))
+        track_if_untracked(d);
 }
 
 int grt_gc_is_tracked(grt_object *o)

@@ -24,7 +24,9 @@
  *     compared under it, which is safe because hashable types never lock;
  *     no decref happens under the lock (replaced values are released after);
  *   - a dict starts untracked by the collector and asks
- *     _grt_gc_dict_maybe_track for each key and value it stores.
+ *     _grt_gc_dict_maybe_track for each key and value it stores, having
+ *     asked whether they may be tracked before storing them (after, they are
+ *     the dict's, and another thread may delete and free them).
  */
 #define GRT_BUILD_CORE 1
 #include "internal.h"
@@ -444,6 +446,10 @@ static int dict_set_owned(grt_dict *d, grt_object *k, int64_t hash, grt_object *
 {
     grt_object *drop1 = NULL, *drop2 = NULL;
     int oom = 0;
+    /* asked while k and v are ours: once stored they are d's, and another
+     * thread may delete them from d and free them before we look */
+    int may_track = !_grt_gc_is_tracked(&d->ob_base) &&
+                    (_grt_gc_may_be_tracked(k) || _grt_gc_may_be_tracked(v));
     grt_lock_acquire(GRT_LOCK_OF(d));
     int rc = dict_insert_locked(d, k, hash, v, &drop1, &drop2, &oom);
     int64_t used = d->used;
@@ -457,8 +463,7 @@ static int dict_set_owned(grt_dict *d, grt_object *k, int64_t hash, grt_object *
     }
     grt_xdecref(drop1);
     grt_xdecref(drop2);
-    _grt_gc_dict_maybe_track(&d->ob_base, k);
-    _grt_gc_dict_maybe_track(&d->ob_base, v);
+    _grt_gc_dict_maybe_track(&d->ob_base, may_track);
     return 0;
 }
 
@@ -696,6 +701,7 @@ int _grt_dict_replace_bytes(grt_object *d, const char *s, size_t n, int64_t hash
 {
     grt_dict *dp = DCT(d);
     grt_object *old = NULL;
+    int may_track = !_grt_gc_is_tracked(d) && _grt_gc_may_be_tracked(v);   /* see dict_set_owned */
     grt_incref(v);
     grt_lock_acquire(GRT_LOCK_OF(dp));
     size_t slot;
@@ -711,7 +717,7 @@ int _grt_dict_replace_bytes(grt_object *d, const char *s, size_t n, int64_t hash
         return 0;
     }
     grt_decref(old);
-    _grt_gc_dict_maybe_track(d, v);
+    _grt_gc_dict_maybe_track(d, may_track);
     return 1;
 }
 
