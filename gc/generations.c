@@ -53,23 +53,41 @@ static void debug_show_generations(int gen)
 
 /* ---- callbacks ------------------------------------------------------------------------------ */
 
+static void callback_call(gc_callback_entry e, grt_gc_phase phase, const grt_gc_info *info)
+{
+    gc_saved_error se;
+    gc_error_save(&se);
+    e.fn(phase, info, e.arg);
+    gc_error_report_restore(&se, "a gc callback, collecting", NULL);
+}
+
+/* Each callback is called on a copy of the list taken first: a callback may
+ * add or remove callbacks.  With no memory for the copy (over 8 callbacks),
+ * the live list is walked by index instead, as CPython always does (then a
+ * callback that removes itself makes the next one be skipped this time):
+ * every callback still runs, no START goes without its STOP. */
 static void invoke_callbacks(grt_gc_phase phase, const grt_gc_info *info)
 {
     pthread_mutex_lock(&gc_rt.meta_lock);
     int n = gc_rt.ncallbacks;
     gc_callback_entry small[8], *copy = small;
-    if (n > 8 && !(copy = malloc((size_t)n * sizeof *copy)))
-        n = 0;
+    if (n > 8 && !(copy = malloc((size_t)n * sizeof *copy))) {
+        pthread_mutex_unlock(&gc_rt.meta_lock);
+        for (int i = 0;; i++) {
+            pthread_mutex_lock(&gc_rt.meta_lock);
+            int more = i < gc_rt.ncallbacks;
+            gc_callback_entry e = more ? gc_rt.callbacks[i] : (gc_callback_entry){ 0 };
+            pthread_mutex_unlock(&gc_rt.meta_lock);
+            if (!more)
+                return;
+            callback_call(e, phase, info);
+        }
+    }
     if (n)
         memcpy(copy, gc_rt.callbacks, (size_t)n * sizeof *copy);
     pthread_mutex_unlock(&gc_rt.meta_lock);
-    /* a copy: a callback may add or remove callbacks */
-    for (int i = 0; i < n; i++) {
-        gc_saved_error se;
-        gc_error_save(&se);
-        copy[i].fn(phase, info, copy[i].arg);
-        gc_error_report_restore(&se, "a gc callback, collecting", NULL);
-    }
+    for (int i = 0; i < n; i++)
+        callback_call(copy[i], phase, info);
     if (copy != small)
         free(copy);
 }
