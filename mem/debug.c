@@ -7,7 +7,9 @@
  *     raw                     p (16-aligned, returned)      p + n
  *     | size n (8) | state (1) | 0xFD x 7 | data: n bytes | 0xFD x 8 | serial (8) |
  *
- *   state   'A' live, 'F' freed and waiting in the quarantine
+ *   state   'A' live, 'F' freed and waiting in the quarantine, 'R' released to
+ *           obmalloc after the quarantine (whose free list then overwrites
+ *           the size field: nothing may read through it any more)
  *   data    0xCD when fresh, 0xDD once freed
  *   serial  the allocation's number (1, 2, ...), to tell blocks apart
  *
@@ -30,6 +32,7 @@
 #define DBG_GUARD   0xFD
 #define DBG_LIVE    'A'
 #define DBG_FREED   'F'
+#define DBG_RELEASED 'R'
 #define DBG_QUARANTINE 1024
 #define DBG_OVERHEAD 32
 
@@ -52,6 +55,13 @@ static uint64_t dbg_xserial;                      /* atomic */
 static uint64_t dbg_xrequested;                   /* atomic: bytes in live blocks */
 
 static uint8_t *dbg_data(dbg_hdr *h) { return (uint8_t *)(h + 1); }
+/* 1 if h's size field fits its block: only then may a report read through it
+ * (the tail guard, the serial); a header overwritten, or released to obmalloc,
+ * must not send the report itself out of bounds. */
+static int dbg_size_ok(dbg_hdr *h)
+{
+    return h->state != DBG_RELEASED && h->size <= _grt_obm_block_size(h) - DBG_OVERHEAD;
+}
 static uint8_t *dbg_tail(dbg_hdr *h) { return dbg_data(h) + h->size; }
 static uint64_t dbg_serial(dbg_hdr *h)
 {
@@ -65,8 +75,13 @@ static void dbg_fail(const char *what, dbg_hdr *h, mem_site_ref site, const char
 {
     const uint8_t *p = dbg_data(h);
     fflush(stdout);
-    fprintf(stderr, "gilrt debug allocator: %s on block %p (%zu bytes requested, serial %" PRIu64 ")\n",
-            what, (const void *)p, h->size, dbg_serial(h));
+    if (dbg_size_ok(h))
+        fprintf(stderr, "gilrt debug allocator: %s on block %p (%zu bytes requested, serial %"
+                PRIu64 ")\n", what, (const void *)p, h->size, dbg_serial(h));
+    else
+        fprintf(stderr, "gilrt debug allocator: %s on block %p (size and serial unknown: %s)\n",
+                what, (const void *)p, h->state == DBG_RELEASED ? "the block left the quarantine"
+                                                                : "its size field was overwritten");
     va_list ap;
     va_start(ap, fmt);
     fputs("  ", stderr);
@@ -78,7 +93,7 @@ static void dbg_fail(const char *what, dbg_hdr *h, mem_site_ref site, const char
         fprintf(stderr, "%s%02x", i == 0 ? " | " : " ", p[i]);
     fputc('\n', stderr);
     _grt_trace_print_site(stderr, site);
-    _grt_fatal("debug allocator: %s on block %p (%zu bytes)", what, (const void *)p, h->size);
+    _grt_fatal("debug allocator: %s on block %p", what, (const void *)p);
 }
 
 /* Validate a block handed to free/realloc; returns its header. */
@@ -95,15 +110,17 @@ static dbg_hdr *dbg_check_live(void *p, const char *func)
     if (h->state == DBG_FREED)
         dbg_fail("double free", h, _grt_trace_site_of(p),
                  "%s: the block was already freed (it is in the quarantine)", func);
+    if (h->state == DBG_RELEASED)
+        dbg_fail("double free", h, _grt_trace_site_of(p),
+                 "%s: the block was already freed (and has left the quarantine)", func);
     if (h->state != DBG_LIVE)
         dbg_fail("bad block", h, _grt_trace_site_of(p),
                  "%s: state byte 0x%02x: not a live block of the debug allocator, or its "
                  "header was overwritten", func, h->state);
-    size_t room = _grt_obm_block_size(h);
-    if (h->size > room - DBG_OVERHEAD)
+    if (!dbg_size_ok(h))
         dbg_fail("buffer underflow", h, _grt_trace_site_of(p),
                  "%s: the size field (%zu) is larger than the block (%zu): header overwritten",
-                 func, h->size, room - DBG_OVERHEAD);
+                 func, h->size, _grt_obm_block_size(h) - DBG_OVERHEAD);
     uint8_t *t = dbg_tail(h);
     for (int i = 0; i < 8; i++)
         if (t[i] != DBG_GUARD)
@@ -117,16 +134,17 @@ static dbg_hdr *dbg_check_live(void *p, const char *func)
 static void dbg_check_freed(const dbg_entry *e)
 {
     dbg_hdr *h = e->raw;
+    /* the header first: the data loop below trusts its size */
+    for (int i = 0; i < 7; i++)
+        if (h->guard[i] != DBG_GUARD || h->state != DBG_FREED || !dbg_size_ok(h))
+            dbg_fail("use after free", h, e->site,
+                     "the header of the freed block was overwritten after the free");
     uint8_t *d = dbg_data(h);
     for (size_t i = 0; i < h->size; i++)
         if (d[i] != DBG_DEAD)
             dbg_fail("use after free", h, e->site,
                      "byte %zu of the freed block (at %p) was written after the free: "
                      "0x%02x, expected 0x%02x", i, (void *)&d[i], d[i], DBG_DEAD);
-    for (int i = 0; i < 7; i++)
-        if (h->guard[i] != DBG_GUARD || h->state != DBG_FREED)
-            dbg_fail("use after free", h, e->site,
-                     "the header of the freed block was overwritten after the free");
     uint8_t *t = dbg_tail(h);
     for (int i = 0; i < 8; i++)
         if (t[i] != DBG_GUARD)
@@ -172,8 +190,10 @@ static void dbg_free(void *p)
     dbg_quarantine[(dbg_head + dbg_len) % DBG_QUARANTINE] = (dbg_entry){ h, site };
     dbg_len++;
     pthread_mutex_unlock(&dbg_lock);
-    if (evicted.raw)
+    if (evicted.raw) {
+        evicted.raw->state = DBG_RELEASED;   /* at offset 8: obmalloc's link takes 0..7 */
         _grt_obm_free(evicted.raw);
+    }
 }
 
 static void *dbg_realloc(void *p, size_t n)

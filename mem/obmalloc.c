@@ -208,12 +208,18 @@ static inline void arena_emptied(mem_heap *h, mem_arena *a)
 }
 
 static void heap_release_standby(mem_heap *h);
+static void heap_drain(mem_heap *h);
 
 void _grt_mem_release_decayed(void)
 {
     mem_heap *h = _grt_mem_tls;
     if (!h)
         return;
+    /* blocks other threads freed into our pools: without this they waited
+     * for a slow path of a class with no pool, and the arenas they emptied
+     * stayed mapped through any number of collections */
+    if (grt_atomic_load_ptr(&h->xpending))
+        heap_drain(h);
     heap_release_standby(h);
     if (h->nempty > MEM_KEEP_EMPTY)
         heap_decay(h, _grt_now_ns());

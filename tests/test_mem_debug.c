@@ -78,6 +78,34 @@ TEST_FATAL(debug_catches_a_double_free, "double free on block")
     grt_mem_free(p);
 }
 
+/* Once a block has left the quarantine, obmalloc's free list overwrites its
+ * size field: the report must not read through it (it once segfaulted). */
+TEST_FATAL(debug_catches_a_double_free_after_the_quarantine,
+           "the block was already freed (and has left the quarantine)")
+{
+    grt_fini();
+    t_init_debug();
+    void *p = grt_mem_malloc(40);
+    grt_mem_free(p);
+    for (int i = 0; i < 1100; i++)                          /* push it out (another class) */
+        grt_mem_free(grt_mem_malloc(200));
+    grt_mem_free(p);
+}
+
+/* A stale write over a quarantined block's size field: the check reads the
+ * header before it walks the data (it once ran off the mapping). */
+TEST_FATAL(debug_catches_a_write_after_free_over_the_header,
+           "the header of the freed block was overwritten after the free")
+{
+    grt_fini();
+    t_init_debug();
+    char *p = grt_mem_malloc(24);
+    grt_mem_free(p);
+    size_t huge = (size_t)1 << 40;
+    memcpy(p - 16, &huge, sizeof huge);                     /* the planted bug */
+    grt_mem_check();
+}
+
 TEST_FATAL(debug_catches_a_write_after_free, "use after free on block")
 {
     grt_fini();

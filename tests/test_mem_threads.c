@@ -91,6 +91,37 @@ TEST_NOINIT(blocks_freed_by_another_thread_return_to_the_owner)
     T_EQ(grt_fini(), 0);
 }
 
+/* Arenas emptied by another thread's frees go back to the OS at the owner's
+ * next collection (with no decay), even if the owner only ever takes the
+ * fast path of the class: the collection drains the remote frees.  They
+ * once waited for a slow path of a class without a pool. */
+enum { REMOTE_N = 200000 };
+static void *remote_blocks[REMOTE_N];
+static void free_remote_blocks(int i, void *arg)
+{
+    (void)i; (void)arg;
+    for (int k = 0; k < REMOTE_N; k++)
+        grt_mem_free(remote_blocks[k]);
+}
+
+TEST_NOINIT(arenas_emptied_by_remote_frees_are_released_at_a_collection)
+{
+    T_EQ(setenv("GRT_MEM_DECAY_MS", "0", 1), 0);
+    t_init_with("obmalloc");
+    for (int k = 0; k < REMOTE_N; k++)
+        remote_blocks[k] = grt_mem_malloc(64);
+    struct grt_mem_stats s0 = t_stats();
+    t_run_threads(1, free_remote_blocks, NULL);
+    for (int k = 0; k < 100; k++)
+        grt_mem_free(grt_mem_malloc(64));      /* the owner's fast path only */
+    grt_gc_collect(2);
+    struct grt_mem_stats s1 = t_stats();
+    T_EQ(s1.classes[3].blocks_in_use, 0);
+    T_LE(s1.arenas_current + 6, s0.arenas_current);   /* 12.8 MB of blocks; 4 empty arenas are kept */
+    T_EQ(grt_fini(), 0);
+    unsetenv("GRT_MEM_DECAY_MS");
+}
+
 /* ---- blocks freed after their owner exited ------------------------------------- */
 
 enum { ORPHAN_N = 40000 };
