@@ -203,6 +203,10 @@ void _grt_gil_on_safepoint(grt_tstate *ts)
 
 void _grt_gil_fork_child(grt_tstate *ts)
 {
+    /* a thread of the parent (attached or not: the registry may be read at
+     * any time) may have held it at the fork; entries are only appended,
+     * the count last, so the registry itself is consistent */
+    pthread_mutex_init(&gil_registry_lock, NULL);
     _grt_gil_stats_fork_child();
     if (!grt_atomic_load_32(&gil_xon)) return;
     /* Only ts survived.  The policy's locks may have been held by threads

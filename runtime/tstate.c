@@ -327,17 +327,27 @@ grt_tstate *_grt_tstate_register_main(void)
     return ts;
 }
 
+/* 1 if grt_fork_prepare stopped the world, 0 if this thread held the pause
+ * already (a fork from code a GIL-off collection runs: a finalizer, a
+ * weakref callback).  The GIL-off pause cannot be entered twice; the GIL's
+ * nests.  Written and read by the forking thread only, inside its pause. */
+static bool fork_took_pause;
+
 void grt_fork_prepare(void)
 {
     _grt_tstate_require("grt_fork_prepare");
-    _grt_stop_the_world();
+    bool held = !_grt_gil_enabled() && _grt_stw_held_by_self();
+    if (!held)
+        _grt_stop_the_world();
+    fork_took_pause = !held;
     pthread_mutex_lock(&_grt_rt.registry_lock);
 }
 
 void grt_fork_parent(void)
 {
     pthread_mutex_unlock(&_grt_rt.registry_lock);
-    _grt_start_the_world();
+    if (fork_took_pause)
+        _grt_start_the_world();
 }
 
 void grt_fork_child(void)
@@ -370,7 +380,8 @@ void grt_fork_child(void)
     _grt_rt.nthreads = 1;
     _grt_rt.main_thread = ts;
     pthread_mutex_unlock(&_grt_rt.registry_lock);
-    _grt_start_the_world();
+    if (fork_took_pause)
+        _grt_start_the_world();    /* else the collection that holds it goes on here */
 }
 
 pid_t grt_fork(void)

@@ -438,6 +438,44 @@ TEST_NOINIT(gc_freeze_immortal_objects_stay_tracked)
     T_EQ(c.freed, c.allocated);             /* t, its int and l, freed by fini */
 }
 
+/* A finalizer that forks (a __del__ that starts a helper process): in the
+ * GIL-off builds the collection running it holds the stop-the-world pause,
+ * which grt_fork must not try to take again (it once hung there, detached,
+ * waiting for a mutex it held itself). */
+static int fork_fin_children_ok;
+static void fork_in_finalizer(grt_object *self)
+{
+    (void)self;
+    pid_t pid = grt_fork();
+    if (pid == 0) {
+        grt_object *l = grt_list_new(0);        /* the child's runtime works */
+        int ok = l && grt_list_append(l, grt_None) == 0 && grt_list_len(l) == 1;
+        grt_xdecref(l);
+        _exit(ok ? 0 : 1);
+    }
+    int st = -1;
+    if (pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0)
+        fork_fin_children_ok++;
+}
+
+TEST(gc_finalizer_may_fork)
+{
+    grt_type *cls = grt_class_new("ForksInDel", NULL);
+    T_EQ(grt_class_set_finalizer(cls, fork_in_finalizer), 0);
+    grt_object *x = grt_instance_new(cls), *y = grt_instance_new(cls);
+    T_EQ(grt_setattr(x, "p", y), 0);
+    T_EQ(grt_setattr(y, "p", x), 0);
+    grt_decref(x);
+    grt_decref(y);
+    fork_fin_children_ok = 0;
+    T_EQ(grt_gc_collect(2), 4);                 /* two instances and their dicts */
+    T_EQ(fork_fin_children_ok, 2);
+    grt_object *after = grt_list_new(0);        /* and the parent goes on */
+    T_NOT_NULL(after);
+    grt_decref(after);
+    grt_decref((grt_object *)cls);
+}
+
 TEST_NOINIT(gc_fini_frees_frozen_and_leaked_objects)
 {
     T_EQ(grt_init(NULL), 0);

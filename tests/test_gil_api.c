@@ -4,6 +4,9 @@
  */
 #include "test_gil.h"
 #include <math.h>
+#include <pthread.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 static grt_config tapi_config(const char *policy)
 {
@@ -261,4 +264,36 @@ TEST_NOINIT(gil_register_init_failure)
     T_EQ(grt_init(&cfg), -1);
     T_ERR(GRT_ERR_RUNTIME, "tapi: no resources");
     T_EQ(grt_is_initialized(), 0);
+}
+
+/* The policy registry may be read at any time, from any thread, attached or
+ * not; a fork child must not inherit its lock held by a thread that is gone
+ * (children once hung in grt_gil_policy_name about half the time). */
+static int registry_reader_stop;          /* atomic */
+static void *registry_reader(void *arg)
+{
+    (void)arg;
+    while (!__atomic_load_n(&registry_reader_stop, __ATOMIC_RELAXED))
+        for (int i = 0; grt_gil_policy_name(i); i++) {}
+    return NULL;
+}
+
+TEST(gil_registry_works_in_a_fork_child)
+{
+    pthread_t reader;
+    T_EQ(pthread_create(&reader, NULL, registry_reader, NULL), 0);
+    int hung = 0;
+    for (int k = 0; k < 40; k++) {
+        pid_t pid = grt_fork();
+        if (pid == 0) {
+            alarm(5);
+            _exit(grt_gil_policy_name(0) != NULL ? 0 : 1);
+        }
+        int st;
+        T_EQ(waitpid(pid, &st, 0), pid);
+        hung += !(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    }
+    __atomic_store_n(&registry_reader_stop, 1, __ATOMIC_RELAXED);
+    pthread_join(reader, NULL);
+    T_EQ(hung, 0);
 }
