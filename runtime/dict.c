@@ -354,6 +354,8 @@ static void dict_release_snapshot(grt_object **items, int64_t n)
 /* Equal when both hold the same keys with equal values.  a is snapshotted
  * and compared with no lock held (values may be containers); b is locked
  * only for each lookup. */
+static grt_object *dict_find(grt_object *d, grt_object *k, int *error);
+
 static int dict_eq(grt_object *a, grt_object *b)
 {
     if (!grt_is_type(b, &grt_dict_type))
@@ -372,9 +374,10 @@ static int dict_eq(grt_object *a, grt_object *b)
     }
     int r = 1;
     for (int64_t i = 0; i < n && r == 1; i++) {
-        grt_object *bv = grt_dict_lookup(b, items[2 * i]);
+        int error;                      /* not the thread's indicator: an older error may be set */
+        grt_object *bv = dict_find(b, items[2 * i], &error);
         if (!bv) {
-            r = grt_err_occurred() ? -1 : 0;
+            r = error ? -1 : 0;
             break;
         }
         r = grt_equal(items[2 * i + 1], bv);

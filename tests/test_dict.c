@@ -322,6 +322,22 @@ TEST(update_copies_in_order)
     grt_decref(x);
 }
 
+/* A key missing from the other dict is inequality, not an error, even while
+ * an older error is still set (errors stay until cleared): the comparison
+ * once read the thread's indicator to tell the two apart. */
+TEST(unequal_dicts_compare_as_0_with_an_older_error_set)
+{
+    grt_object *a = grt_dict_new(), *b = grt_dict_new();
+    grt_dict_set_str(a, "a", grt_None);
+    grt_dict_set_str(b, "b", grt_None);
+    T_TRUE(grt_dict_get_str(a, "missing") == NULL);   /* leaves a KeyError set */
+    T_EQ(grt_err_occurred(), GRT_ERR_KEY);
+    T_EQ(grt_equal(a, b), 0);
+    grt_err_clear();
+    grt_decref(a);
+    grt_decref(b);
+}
+
 TEST(equality_ignores_order)
 {
     grt_object *a = grt_dict_new(), *b = grt_dict_new();
