@@ -65,6 +65,47 @@ static int float_eq(grt_object *a, grt_object *b)
     return 0;
 }
 
+/* sci is "[-]D[.DDD]e[+-]XX"; write to out the decimal with as many digits
+ * one unit above (delta 1) or below (-1) it in the last digit: 0, or -1 if
+ * there is none (below a lone 0). */
+static int float_bump(const char *sci, int delta, char *out, size_t n)
+{
+    const char *p = sci;
+    int neg = *p == '-';
+    p += neg;
+    char d[24];
+    int nd = 0;
+    for (; *p && *p != 'e'; p++)
+        if (*p != '.')
+            d[nd++] = *p;
+    int e = atoi(p + 1), i = nd - 1;
+    if (delta > 0) {
+        while (i >= 0 && d[i] == '9')
+            d[i--] = '0';
+        if (i < 0) {                           /* 999 -> 100, one decade up */
+            d[0] = '1';
+            e++;
+        } else {
+            d[i]++;
+        }
+    } else {
+        while (i >= 0 && d[i] == '0')
+            d[i--] = '9';
+        if (i < 0)
+            return -1;
+        d[i]--;
+        if (d[0] == '0') {                     /* 1000 -> 9999, one decade down */
+            if (nd == 1)
+                return -1;
+            memmove(d, d + 1, (size_t)nd - 1);
+            d[nd - 1] = '9';
+            e--;
+        }
+    }
+    snprintf(out, n, "%s%c%s%.*se%+03d", neg ? "-" : "", d[0], nd > 1 ? "." : "", nd - 1, d + 1, e);
+    return 0;
+}
+
 /* Shortest round-trip repr into out (at least 32 bytes); returns the length. */
 static int float_format(double d, char *out)
 {
@@ -73,12 +114,22 @@ static int float_format(double d, char *out)
     if (isinf(d))
         return sprintf(out, d < 0 ? "-inf" : "inf");
 
-    /* The fewest significant digits (1..17) that read back as d. */
-    char sci[40];
+    /* The fewest significant digits (1..17) that read back as d.  At each
+     * length the correctly rounded decimal first; if it misses, its
+     * neighbours one unit away: just below a power of two the interval of
+     * decimals that read back is half as wide as above it, so the nearest
+     * n-digit decimal can miss where the next one up hits (repr(2.0**-24)
+     * is 5.960464477539063e-08, as in Python, not 5.9604644775390625e-08). */
+    char sci[40], alt[40];
     for (int prec = 0; prec < 17; prec++) {
         snprintf(sci, sizeof sci, "%.*e", prec, d);
         if (strtod(sci, NULL) == d)
             break;
+        if ((float_bump(sci, 1, alt, sizeof alt) == 0 && strtod(alt, NULL) == d) ||
+            (float_bump(sci, -1, alt, sizeof alt) == 0 && strtod(alt, NULL) == d)) {
+            memcpy(sci, alt, sizeof sci);
+            break;
+        }
     }
     /* sci is "[-]D[.DDD]e[+-]XX": split into sign, digits and exponent. */
     const char *p = sci;

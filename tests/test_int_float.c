@@ -182,6 +182,11 @@ TEST(float_repr_is_shortest_round_trip)
     check_repr(grt_float_new(0.0), "0.0");
     check_repr(grt_float_new(-0.0), "-0.0");
     check_repr(grt_float_new(1.0 / 3.0), "0.3333333333333333");
+    /* powers of two, whose shortest decimal lies above the nearest one */
+    check_repr(grt_float_new(ldexp(1.0, -24)), "5.960464477539063e-08");
+    check_repr(grt_float_new(ldexp(1.0, -44)), "5.684341886080802e-14");
+    check_repr(grt_float_new(ldexp(1.0, 89)), "6.189700196426902e+26");
+    check_repr(grt_float_new(-ldexp(1.0, 122)), "-5.316911983139664e+36");
     check_repr(grt_float_new(0.1 + 0.2), "0.30000000000000004");
     check_repr(grt_float_new(100.0), "100.0");
     check_repr(grt_float_new(123456789.125), "123456789.125");
