@@ -117,7 +117,7 @@ int _grt_gil_init(const grt_config *cfg)
     }
     _grt_gil_stats_restart();
     grt_atomic_store_32(&gil_xwaiting, 0);
-    gil_ops = e->ops;
+    grt_atomic_store_ptr((void **)&gil_ops, (void *)e->ops);   /* grt_gil_waiting reads it */
     gil_name = e->name;
     grt_atomic_store_32(&gil_xon, e->ops != &_grt_gil_off_ops);
     return 0;
@@ -125,11 +125,14 @@ int _grt_gil_init(const grt_config *cfg)
 
 void _grt_gil_fini(void)
 {
-    if (!gil_ops) return;
-    if (gil_ops->fini) gil_ops->fini();
+    const grt_gil_ops *ops = gil_ops;
+    if (!ops) return;
+    /* off and gone first: grt_gil_waiting, callable from unattached threads,
+     * then returns 0 rather than calling into a policy being torn down */
     grt_atomic_store_32(&gil_xon, 0);
-    gil_ops = NULL;
+    grt_atomic_store_ptr((void **)&gil_ops, NULL);
     gil_name = NULL;
+    if (ops->fini) ops->fini();
 }
 
 int _grt_gil_enabled(void) { return (int)grt_atomic_load_32(&gil_xon); }
@@ -314,8 +317,9 @@ int64_t grt_gil_get_check_interval(void) { return (int64_t)grt_atomic_load_64(&g
 
 int grt_gil_waiting(void)
 {
-    if (!grt_atomic_load_32(&gil_xon)) return 0;
-    if (gil_ops->waiting) return gil_ops->waiting();
+    const grt_gil_ops *ops = grt_atomic_load_ptr((void *const *)&gil_ops);
+    if (!ops || !grt_atomic_load_32(&gil_xon)) return 0;
+    if (ops->waiting) return ops->waiting();
     return (int)grt_atomic_load_32(&gil_xwaiting);
 }
 

@@ -91,7 +91,9 @@ int grt_gil_stats_thread(grt_gil_statistics *out);
 /* Zero every counter (every thread's). */
 void grt_gil_stats_reset(void);
 /* Threads waiting for the GIL right now (the policy's queue when it keeps
- * one, otherwise threads inside an acquire). */
+ * one, otherwise threads inside an acquire).  Callable from any thread,
+ * attached or not; 0 before grt_init and after grt_fini (not while grt_fini
+ * tears the policy down, which waits for no monitoring thread). */
 int grt_gil_waiting(void);
 
 /* ---- writing a policy --------------------------------------------------------------- */
