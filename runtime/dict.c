@@ -501,19 +501,24 @@ static grt_object *dict_find(grt_object *d, grt_object *k, int *error)
     return v;
 }
 
+/* KeyError naming k by its repr, as Python's does (k borrowed). */
+static void dict_key_error(grt_object *k)
+{
+    grt_object *r = grt_repr(k);
+    if (!r)
+        return;                         /* the repr's own error stands */
+    grt_err_set(GRT_ERR_KEY, "%s", grt_str_data(r));
+    grt_decref(r);
+}
+
 grt_object *grt_dict_get(grt_object *d, grt_object *k)
 {
     if (GRT_CHECK_OBJ(d, &grt_dict_type) < 0 || GRT_CHECK_ARG(k) < 0)
         return NULL;
     int error;
     grt_object *v = dict_find(d, k, &error);
-    if (!v && !error) {
-        grt_object *r = grt_repr(k);
-        if (!r)
-            return NULL;
-        grt_err_set(GRT_ERR_KEY, "%s", grt_str_data(r));
-        grt_decref(r);
-    }
+    if (!v && !error)
+        dict_key_error(k);
     return v;
 }
 
@@ -557,11 +562,7 @@ int grt_dict_del(grt_object *d, grt_object *k)
     if (ix == -2)
         return -1;
     if (ix == -1) {
-        grt_object *r = grt_repr(k);
-        if (!r)
-            return -1;
-        grt_err_set(GRT_ERR_KEY, "%s", grt_str_data(r));
-        grt_decref(r);
+        dict_key_error(k);
         return -1;
     }
     grt_decref(old_k);
@@ -682,8 +683,13 @@ grt_object *grt_dict_get_str(grt_object *d, const char *k)
         return NULL;
     size_t n = strlen(k);
     grt_object *v = _grt_dict_lookup_bytes(d, k, n, _grt_str_hash_bytes(k, n));
-    if (!v)
-        grt_err_set(GRT_ERR_KEY, "'%s'", k);
+    if (!v) {
+        grt_object *ks = grt_str_new(k);
+        if (ks) {
+            dict_key_error(ks);
+            grt_decref(ks);
+        }
+    }
     return v;
 }
 

@@ -91,12 +91,56 @@ static int str_eq(grt_object *a, grt_object *b)
     return memcmp(x->data, y->data, (size_t)x->length) == 0;
 }
 
-/* 'abc' — or "it's" when the text has a single quote and no double quote,
- * as Python picks; control bytes as \n, \t, \r, \xNN. */
+/* The UTF-8 sequence at d[0..n): its code point and length, or length 0
+ * when it is not valid UTF-8 (overlong, surrogate, past U+10FFFF, cut). */
+static size_t str_utf8_next(const unsigned char *d, size_t n, uint32_t *cp)
+{
+    unsigned char c = d[0];
+    size_t len = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
+    if (len == 0 || len > n)
+        return 0;
+    uint32_t v = len == 1 ? c : c & (0x7f >> len);
+    for (size_t i = 1; i < len; i++) {
+        if ((d[i] & 0xc0) != 0x80)
+            return 0;
+        v = v << 6 | (d[i] & 0x3f);
+    }
+    static const uint32_t min[] = { 0, 0, 0x80, 0x800, 0x10000 };
+    if (v < min[len] || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
+        return 0;
+    *cp = v;
+    return len;
+}
+
+/* Code points Python's repr escapes beyond ASCII: controls (Cc), separators
+ * other than the space (Zs, Zl, Zp), format characters (Cf) and private use
+ * (Co), as of Unicode 14 (Python 3.11).  Unassigned ones (Cn) would need
+ * the Unicode database: they print as they are. */
+static int str_unprintable(uint32_t c)
+{
+    static const uint32_t ranges[][2] = {
+        { 0x80, 0xa0 }, { 0xad, 0xad }, { 0x600, 0x605 }, { 0x61c, 0x61c }, { 0x6dd, 0x6dd },
+        { 0x70f, 0x70f }, { 0x890, 0x891 }, { 0x8e2, 0x8e2 }, { 0x1680, 0x1680 }, { 0x180e, 0x180e }, { 0x2000, 0x200f },
+        { 0x2028, 0x202f }, { 0x205f, 0x2064 }, { 0x2066, 0x206f }, { 0x3000, 0x3000 },
+        { 0xe000, 0xf8ff }, { 0xfeff, 0xfeff }, { 0xfff9, 0xfffb }, { 0x110bd, 0x110bd }, { 0x110cd, 0x110cd },
+        { 0x13430, 0x13438 },
+        { 0x1bca0, 0x1bca3 }, { 0x1d173, 0x1d17a }, { 0xe0001, 0xe0001 }, { 0xe0020, 0xe007f },
+        { 0xf0000, 0x10ffff },
+    };
+    for (size_t i = 0; i < sizeof ranges / sizeof ranges[0]; i++)
+        if (c >= ranges[i][0] && c <= ranges[i][1])
+            return 1;
+    return 0;
+}
+
+/* 'text' or "text" (double quotes when the text has ' but no "), the quote
+ * picked as Python picks; control characters as \n, \t, \r, \xNN, other
+ * characters Python would not print as \xNN, \uNNNN or \UNNNNNNNN, and
+ * bytes that are not UTF-8 as \xNN (Python's backslashreplace). */
 static grt_object *str_repr(grt_object *o)
 {
     grt_str *s = STR(o);
-    const char *d = s->data;
+    const unsigned char *d = (const unsigned char *)s->data;
     size_t n = (size_t)s->length;
     char quote = '\'';
     if (memchr(d, '\'', n) && !memchr(d, '"', n))
@@ -104,9 +148,17 @@ static grt_object *str_repr(grt_object *o)
     _grt_strbuf b;
     _grt_strbuf_init(&b);
     _grt_strbuf_append(&b, &quote, 1);
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)d[i];
-        char esc[8];
+    for (size_t i = 0; i < n;) {
+        unsigned char c = d[i];
+        char esc[16];
+        uint32_t cp = c;
+        size_t len = c < 0x80 ? 1 : str_utf8_next(d + i, n - i, &cp);
+        if (len == 0) {                             /* not UTF-8: the byte */
+            snprintf(esc, sizeof esc, "\\x%02x", c);
+            _grt_strbuf_append(&b, esc, 4);
+            i++;
+            continue;
+        }
         if (c == (unsigned char)quote || c == '\\') {
             esc[0] = '\\'; esc[1] = (char)c;
             _grt_strbuf_append(&b, esc, 2);
@@ -116,12 +168,14 @@ static grt_object *str_repr(grt_object *o)
             _grt_strbuf_append(&b, "\\t", 2);
         } else if (c == '\r') {
             _grt_strbuf_append(&b, "\\r", 2);
-        } else if (c < 0x20 || c == 0x7f) {
-            snprintf(esc, sizeof esc, "\\x%02x", c);
-            _grt_strbuf_append(&b, esc, 4);
+        } else if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && str_unprintable(cp))) {
+            int k = snprintf(esc, sizeof esc, cp <= 0xff ? "\\x%02x" : cp <= 0xffff ? "\\u%04x"
+                                                : "\\U%08x", (unsigned)cp);
+            _grt_strbuf_append(&b, esc, (size_t)k);
         } else {
-            _grt_strbuf_append(&b, (const char *)&d[i], 1);
+            _grt_strbuf_append(&b, (const char *)&d[i], len);
         }
+        i += len;
     }
     _grt_strbuf_append(&b, &quote, 1);
     return _grt_strbuf_finish(&b);

@@ -101,6 +101,8 @@ TEST(missing_keys)
     T_ERR(GRT_ERR_KEY, "42");
     T_EQ_PTR(grt_dict_get_str(d, "nope"), NULL);
     T_ERR(GRT_ERR_KEY, "'nope'");
+    T_EQ_PTR(grt_dict_get_str(d, "it's"), NULL);   /* the key's repr, as Python's KeyError */
+    T_ERR(GRT_ERR_KEY, "\"it's\"");
     grt_decref(k);
     grt_decref(d);
 }

@@ -143,6 +143,21 @@ TEST(str_repr_quotes_and_escapes)
     check_repr(grt_str_new("\x01\x7f"), "'\\x01\\x7f'");
 }
 
+/* Beyond ASCII, as Python 3.11's repr: printable characters as they are,
+ * the others escaped; bytes that are not UTF-8 as \xNN. */
+TEST(str_repr_escapes_unprintable_unicode)
+{
+    check_repr(grt_str_new("caf\xc3\xa9"), "'caf\xc3\xa9'");            /* é */
+    check_repr(grt_str_new("a\xc2\xa0" "b"), "'a\\xa0b'");                /* no-break space */
+    check_repr(grt_str_new("a\xc2\x85" "b"), "'a\\x85b'");                /* NEL, a C1 control */
+    check_repr(grt_str_new("a\xe2\x80\xa8" "b"), "'a\\u2028b'");          /* line separator */
+    check_repr(grt_str_new("\xef\xbb\xbf"), "'\\ufeff'");              /* BOM, format */
+    check_repr(grt_str_new("\xf3\xa0\x80\x81"), "'\\U000e0001'");     /* language tag */
+    check_repr(grt_str_new("\xe6\x97\xa5\xf0\x9f\x98\x80"), "'\xe6\x97\xa5\xf0\x9f\x98\x80'");
+    check_repr(grt_str_new("a\xff" "b\xc3"), "'a\\xffb\\xc3'");          /* not UTF-8 */
+    check_repr(grt_str_new("\xed\xa0\x80"), "'\\xed\\xa0\\x80'");  /* a surrogate */
+}
+
 TEST(str_type_and_null_errors)
 {
     grt_object *i = grt_int_new(1000);
