@@ -241,15 +241,14 @@ static int weakref_eq(grt_object *a, grt_object *b)
 
 static grt_object *weakref_repr(grt_object *self)
 {
-    char buf[160];
-    grt_object *o = grt_weakref_get(self);
+    grt_object *o = grt_weakref_get(self), *r;
     if (o == grt_None)
-        snprintf(buf, sizeof buf, "<weakref at %p; dead>", (void *)self);
+        r = _grt_str_from_format("<weakref at %p; dead>", (void *)self);
     else
-        snprintf(buf, sizeof buf, "<weakref at %p; to '%s' at %p>", (void *)self,
-                 o->ob_type->tp_name, (void *)o);
+        r = _grt_str_from_format("<weakref at %p; to '%s' at %p>", (void *)self,
+                                 o->ob_type->tp_name, (void *)o);
     grt_decref(o);
-    return grt_str_new(buf);
+    return r;
 }
 
 grt_type grt_weakref_type = {

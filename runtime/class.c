@@ -118,11 +118,7 @@ static int64_t instance_hash(grt_object *self)
 
 static grt_object *instance_repr(grt_object *self)
 {
-    char buf[256];
-    int n = snprintf(buf, sizeof buf, "<%s object at %p>", grt_type_name(self), (void *)self);
-    if (n >= (int)sizeof buf)
-        n = (int)sizeof buf - 1;
-    return grt_str_from_len(buf, (size_t)n);
+    return _grt_str_from_format("<%s object at %p>", grt_type_name(self), (void *)self);
 }
 
 /* ---- classes -------------------------------------------------------------------- */

@@ -25,9 +25,7 @@ static int bool_eq(grt_object *a, grt_object *b)
 }
 static grt_object *type_repr(grt_object *o)
 {
-    char buf[160];
-    snprintf(buf, sizeof buf, "<class '%s'>", ((grt_type *)o)->tp_name);
-    return grt_str_new(buf);
+    return _grt_str_from_format("<class '%s'>", ((grt_type *)o)->tp_name);
 }
 static int64_t type_hash(grt_object *o) { return (int64_t)((uintptr_t)o >> 4); }
 static void static_dealloc(grt_object *o)

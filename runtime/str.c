@@ -220,6 +220,28 @@ grt_object *grt_str_from_len(const char *s, size_t n)
     return o ? &o->ob_base : NULL;
 }
 
+grt_object *_grt_str_from_format(const char *fmt, ...)
+{
+    char small[256];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(small, sizeof small, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return grt_err_set(GRT_ERR_VALUE, "cannot format '%s'", fmt);
+    if ((size_t)n < sizeof small)
+        return grt_str_from_len(small, (size_t)n);
+    char *big = malloc((size_t)n + 1);
+    if (!big)
+        return grt_err_set(GRT_ERR_MEMORY, "out of memory formatting a str of %d bytes", n);
+    va_start(ap, fmt);
+    vsnprintf(big, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    grt_object *r = grt_str_from_len(big, (size_t)n);
+    free(big);
+    return r;
+}
+
 grt_object *grt_str_new(const char *s)
 {
     if (GRT_CHECK_ARG(s) < 0)

@@ -76,6 +76,10 @@ typedef struct grt_list {
 /* ---- str (runtime/str.c) ------------------------------------------------------- */
 /* The hash a str of these bytes has (never -1). */
 int64_t _grt_str_hash_bytes(const char *s, size_t n);
+/* New reference to a str formatted as printf does, whatever its length (the
+ * reprs of classes, instances, weakrefs: a long class name is not cut); NULL
+ * with a MemoryError. */
+grt_object *_grt_str_from_format(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* New reference to the interned str of these bytes (hash precomputed with
  * _grt_str_hash_bytes).  A per-thread cache in front of the global table
  * keeps repeated interning of the same names off the global mutex.  NULL +

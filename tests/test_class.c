@@ -392,3 +392,28 @@ TEST(traverse_visits_class_and_attributes)
     grt_decref(o);
     grt_decref(&cls->ob_base);
 }
+
+/* A long class name is not cut from the reprs (CPython never truncates
+ * them): the address and the closing '>' stay. */
+TEST(reprs_of_a_long_class_name_are_whole)
+{
+    char name[400];
+    memset(name, 'N', sizeof name - 1);
+    name[sizeof name - 1] = '\0';
+    grt_type *cls = grt_class_new(name, NULL);
+    T_NOT_NULL(cls);
+    grt_object *inst = grt_instance_new(cls);
+    grt_object *wr = grt_weakref_new(inst, NULL);
+    grt_object *objs[] = { (grt_object *)cls, inst, wr };
+    for (int i = 0; i < 3; i++) {
+        grt_object *r = grt_repr(objs[i]);
+        T_NOT_NULL(r);
+        const char *s = grt_str_data(r);
+        T_TRUE(strstr(s, name) != NULL);
+        T_EQ(s[strlen(s) - 1], '>');
+        grt_decref(r);
+    }
+    grt_decref(wr);
+    grt_decref(inst);
+    grt_decref((grt_object *)cls);
+}
