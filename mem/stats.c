@@ -127,6 +127,10 @@ int grt_mem_stats(struct grt_mem_stats *st)
     if (b == &_grt_mem_debug) {
         st->bytes_requested = _grt_debug_requested();
         st->requested_exact = 1;
+    } else if (b != &_grt_mem_obmalloc) {
+        /* malloc, mimalloc: blocks are counted, their bytes are not known */
+        st->bytes_requested = st->bytes_in_blocks;
+        st->requested_exact = 0;
     } else {
         /* Small requests are known only to their size class (at most 15 bytes over). */
         st->bytes_requested = st->bytes_in_blocks;

@@ -565,3 +565,17 @@ TEST(the_dump_lists_classes_and_arenas)
     T_EQ(grt_mem_stats(NULL), -1);
     T_ERR(GRT_ERR_TYPE, "argument 'st' is NULL");
 }
+
+/* The system allocator's blocks are counted, not their bytes: the figures
+ * must not claim to be exact (they said 0 bytes, exact, with 1 MB live). */
+TEST_NOINIT(malloc_backend_bytes_are_not_claimed_exact)
+{
+    t_init_with("malloc");
+    void *p = grt_mem_malloc(100000);
+    struct grt_mem_stats st;
+    T_EQ(grt_mem_stats(&st), 0);
+    T_GE(st.blocks_in_use, 1);
+    T_EQ(st.requested_exact, 0);
+    grt_mem_free(p);
+    T_EQ(grt_fini(), 0);
+}

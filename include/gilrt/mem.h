@@ -147,9 +147,11 @@ struct grt_mem_stats {
     size_t arenas_highwater;
     size_t heaps;               /* per-thread heaps (abandoned ones included) */
     size_t heaps_abandoned;     /* heaps of threads that exited, waiting for adoption */
-    /* Bytes.  "requested" is what callers asked for: exact for large blocks,
-     * and for small ones while tracing is on (traced sizes); otherwise small
-     * blocks count at their class size and requested_exact is 0. */
+    /* Bytes.  "requested" is what callers asked for: exact for large blocks
+     * and under GRT_MALLOC=debug; small blocks count at their class size,
+     * and then requested_exact is 0.  Under GRT_MALLOC=malloc or mimalloc
+     * blocks are counted but not their bytes: the byte figures are 0 and
+     * requested_exact is 0. */
     size_t bytes_requested;
     int requested_exact;
     size_t bytes_in_blocks;     /* small blocks in use at class size + large bytes */
