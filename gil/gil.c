@@ -105,7 +105,8 @@ int _grt_gil_init(const grt_config *cfg)
                     "without its GIL (its refcounts are not atomic); use the atomic or brc build");
         return -1;
     }
-    /* 0 keeps the current value (the default, or a grt_gil_set_* call made before init). */
+    /* grt_init passes checked values (config_check); without a config the
+     * current values stay */
     if (cfg && cfg->switch_interval_us > 0)
         grt_atomic_store_64(&gil_xswitch_us, (uint64_t)cfg->switch_interval_us);
     if (cfg && cfg->check_interval > 0)

@@ -91,9 +91,11 @@ int grt_config_init(grt_config *cfg)
 
 static int config_check(const grt_config *cfg)
 {
-    if (cfg->switch_interval_us <= 0) {
-        grt_err_set(GRT_ERR_VALUE, "grt_init: switch_interval_us must be positive, got %lld",
-                    (long long)cfg->switch_interval_us);
+    /* at most 1e6 s, as grt_gil_set_switch_interval: the policies wait
+     * us * 1000 ns, which must not overflow */
+    if (cfg->switch_interval_us <= 0 || cfg->switch_interval_us > INT64_C(1000000000000)) {
+        grt_err_set(GRT_ERR_VALUE, "grt_init: switch_interval_us must be 1..1e12 (1e6 s), "
+                    "got %lld", (long long)cfg->switch_interval_us);
         return -1;
     }
     if (cfg->check_interval <= 0) {

@@ -54,6 +54,9 @@ TEST_NOINIT(bad_configuration)
     c.switch_interval_us = 0;
     T_NEG_ERR(grt_init(&c), GRT_ERR_VALUE, "switch_interval");
     T_EQ(grt_config_init(&c), 0);
+    c.switch_interval_us = INT64_MAX;              /* would overflow to a 0 wait */
+    T_NEG_ERR(grt_init(&c), GRT_ERR_VALUE, "switch_interval_us must be 1..1e12");
+    T_EQ(grt_config_init(&c), 0);
     c.check_interval = -1;
     T_NEG_ERR(grt_init(&c), GRT_ERR_VALUE, "check_interval");
 #ifdef GRT_VARIANT_GIL

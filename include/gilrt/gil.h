@@ -51,7 +51,10 @@ const char *grt_gil_policy_name(int i);
 /* How long a thread waiting for the GIL lets the holder run before asking it
  * to drop the GIL, in seconds (default 0.005).  Returns 0, or -1 with a
  * ValueError if seconds is not strictly positive or not finite.  Takes effect
- * at the next wait; callable at any time from any thread. */
+ * at the next wait; callable at any time from any thread.  grt_init sets this
+ * and the check interval from its configuration (grt_config_init's defaults,
+ * or GRT_SWITCH_INTERVAL / GRT_CHECK_INTERVAL), so a value set before
+ * grt_init does not survive it: set the config's fields instead. */
 int grt_gil_set_switch_interval(double seconds);
 double grt_gil_get_switch_interval(void);
 /* The same in whole microseconds (at least 1), for policies. */
