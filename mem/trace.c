@@ -346,10 +346,12 @@ int grt_mem_trace_start(int depth)
     void *warm[2];
     backtrace(warm, 2);
     pthread_mutex_lock(&trace_lock);
-    lib_lo = lib_hi = 0;
-    dl_iterate_phdr(find_lib, (void *)(uintptr_t)&_grt_mem_alloc);
     grt_atomic_store_32(&trace_xdepth, (uint32_t)depth);
     if (!grt_atomic_load_32(&_grt_mem_xtracing)) {
+        /* only while nobody traces: capturing threads read the range
+         * without the lock (a restart rewrote it under them) */
+        lib_lo = lib_hi = 0;
+        dl_iterate_phdr(find_lib, (void *)(uintptr_t)&_grt_mem_alloc);
         trace_generation++;
         traced_current = traced_peak = 0;
         grt_atomic_store_32(&_grt_mem_xtracing, 1);

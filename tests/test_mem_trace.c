@@ -197,3 +197,23 @@ TEST(objects_are_traced_too)
     grt_decref(l);
     grt_mem_trace_stop();
 }
+
+/* grt_mem_trace_start while tracing (a new depth) must not rewrite what
+ * threads that capture stacks read without the lock (TSan saw it at once). */
+static void restart_or_allocate(int i, void *arg)
+{
+    (void)arg;
+    for (int k = 0; k < 2000; k++) {
+        if (i == 0)
+            T_EQ(grt_mem_trace_start(1 + k % 8), 0);
+        else
+            grt_mem_free(grt_mem_malloc(24));
+    }
+}
+
+TEST(trace_restart_while_threads_allocate)
+{
+    T_EQ(grt_mem_trace_start(4), 0);
+    t_run_threads(2, restart_or_allocate, NULL);
+    grt_mem_trace_stop();
+}
