@@ -34,7 +34,10 @@
  * writes happen before the unlock that precedes their re-attach CAS.
  *
  * With a GIL active the GIL already excludes everyone: stop/start only check
- * that the caller holds it.  The unsafe build stops nobody (that is what it
+ * that the caller holds it.  Either way the pause nests for the thread that
+ * holds it: code run inside a pause (a collection's finalizers and weakref
+ * callbacks) may stop the world again, e.g. to fork, and only the outermost
+ * start restarts it.  The unsafe build stops nobody (that is what it
  * demonstrates).
  */
 #define GRT_BUILD_CORE 1
@@ -42,6 +45,8 @@
 #include <time.h>
 
 static __thread int stw_depth_gil;   /* GIL mode: "stopped" for assertions */
+static int stw_depth_nested;         /* GIL-off: the requester's nested stops (it alone
+                                        touches it, holding stw_mutex) */
 
 bool _grt_stw_held_by_self(void)
 {
@@ -91,6 +96,10 @@ void _grt_stop_the_world(void)
         stw_depth_gil++;
         return;
     }
+    if (grt_atomic_load_ptr((void **)&_grt_rt.stw_requester) == self) {
+        stw_depth_nested++;                      /* ours already: nest */
+        return;
+    }
 #ifdef GRT_VARIANT_UNSAFE
     /* unsafe stops nobody: the pause is declared, not enforced, and the
      * requester goes on while every other thread runs — the collector race
@@ -133,6 +142,10 @@ void _grt_start_the_world(void)
         return;
     }
     GRT_ASSERT(grt_atomic_load_ptr((void **)&_grt_rt.stw_requester) == self);
+    if (stw_depth_nested > 0) {
+        stw_depth_nested--;
+        return;
+    }
 #ifdef GRT_VARIANT_UNSAFE
     grt_atomic_store_ptr((void **)&_grt_rt.stw_requester, NULL);
     pthread_mutex_unlock(&_grt_rt.stw_mutex);

@@ -327,27 +327,19 @@ grt_tstate *_grt_tstate_register_main(void)
     return ts;
 }
 
-/* 1 if grt_fork_prepare stopped the world, 0 if this thread held the pause
- * already (a fork from code a GIL-off collection runs: a finalizer, a
- * weakref callback).  The GIL-off pause cannot be entered twice; the GIL's
- * nests.  Written and read by the forking thread only, inside its pause. */
-static bool fork_took_pause;
-
+/* The pause nests: a fork from code a collection runs inside its pause (a
+ * finalizer) stops nothing more, and its start restarts nothing. */
 void grt_fork_prepare(void)
 {
     _grt_tstate_require("grt_fork_prepare");
-    bool held = !_grt_gil_enabled() && _grt_stw_held_by_self();
-    if (!held)
-        _grt_stop_the_world();
-    fork_took_pause = !held;
+    _grt_stop_the_world();
     pthread_mutex_lock(&_grt_rt.registry_lock);
 }
 
 void grt_fork_parent(void)
 {
     pthread_mutex_unlock(&_grt_rt.registry_lock);
-    if (fork_took_pause)
-        _grt_start_the_world();
+    _grt_start_the_world();
 }
 
 void grt_fork_child(void)
@@ -380,8 +372,7 @@ void grt_fork_child(void)
     _grt_rt.nthreads = 1;
     _grt_rt.main_thread = ts;
     pthread_mutex_unlock(&_grt_rt.registry_lock);
-    if (fork_took_pause)
-        _grt_start_the_world();    /* else the collection that holds it goes on here */
+    _grt_start_the_world();
 }
 
 pid_t grt_fork(void)
