@@ -160,10 +160,7 @@ static int add_config(cmp_plan *p, const char *spec, int explicit_)
             return -1;
         }
     }
-    int known = 0;
-    for (int i = 0; gilrt_all_variants[i]; i++)
-        known |= !strcmp(gilrt_all_variants[i], v);
-    if (!known) {
+    if (!gilrt_variant_known(v, strlen(v))) {
         fprintf(stderr, "gilrt compare: --variants: unknown variant '%s' (gil, atomic, brc, unsafe; "
                 "optionally +POLICY, e.g. brc+classic)\n", v);
         return -1;

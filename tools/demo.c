@@ -23,10 +23,7 @@ static int demo_check_variants(const char *opt, const char *list)
     int n = 0;
     for (const char *p = list; *p;) {
         size_t len = strcspn(p, ",");
-        int known = 0;
-        for (int i = 0; gilrt_all_variants[i]; i++)
-            known |= strlen(gilrt_all_variants[i]) == len && !strncmp(p, gilrt_all_variants[i], len);
-        if (!known) {
+        if (!gilrt_variant_known(p, len)) {
             fprintf(stderr, "gilrt demo: %s: unknown variant '%.*s' (the variants: gil, atomic, "
                     "brc, unsafe)\n", opt, (int)len, p);
             return -1;

@@ -125,6 +125,14 @@ int gilrt_cores(void)
     return n > 0 ? (int)n : 1;
 }
 
+int gilrt_variant_known(const char *name, size_t len)
+{
+    for (int i = 0; gilrt_all_variants[i]; i++)
+        if (strlen(gilrt_all_variants[i]) == len && !strncmp(name, gilrt_all_variants[i], len))
+            return 1;
+    return 0;
+}
+
 int gilrt_parse_int_list(const char *s, int *out, int max, const char *opt)
 {
     int n = 0;

@@ -36,6 +36,8 @@ double gilrt_busy(void);
 int gilrt_parse_int_list(const char *s, int *out, int max, const char *opt);
 
 extern const char *const gilrt_all_variants[];   /* gil, atomic, brc, unsafe */
+/* 1 if the first len bytes of name are one of gilrt_all_variants. */
+int gilrt_variant_known(const char *name, size_t len);
 
 /* ---- compare.c / demo.c ---------------------------------------------------------- */
 int gilrt_compare(int argc, char **argv);
