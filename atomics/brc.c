@@ -31,18 +31,25 @@ void _grt_brc_incref_shared(grt_object *o)
 
 
 /* Merge o's counts into shared, minus `extra`; the caller is the owner, or
- * the owner is gone or parked.  Returns the merged count. */
+ * the owner is gone or parked, and o is QUEUED.  Returns the merged count.
+ * The owner word is cleared (local 0, no owner) before the CAS that
+ * publishes MERGED, never after: once MERGED, another thread's decref may
+ * take the count to 0 and free o, and a store after that CAS wrote to freed
+ * memory (TSan caught it in the stress run).  Before it nothing frees o:
+ * while QUEUED, non-owner decrefs only subtract. */
 static int64_t brc_explicit_merge(grt_object *o, int32_t extra)
 {
     uint32_t local = grt_atomic_load_32(&o->xob_ref_local);
     uint32_t shared = grt_atomic_load_32(&o->xob_ref_shared);
+    if (_grt_brc_count(shared) >= GRT_BRC_SHARED_SATURATED)
+        return 1;                                     /* immortal: nothing to do */
+    grt_atomic_store_64(&o->xob_owner, 0);
     int32_t count;
     do {
         if (_grt_brc_count(shared) >= GRT_BRC_SHARED_SATURATED)
-            return 1;                                 /* immortal: nothing to do */
+            return 1;                                 /* pinned meanwhile: immortal */
         count = (int32_t)local + _grt_brc_count(shared) + extra;
     } while (!grt_atomic_cas_32(&o->xob_ref_shared, &shared, _grt_brc_word(count, GRT_BRC_MERGED)));
-    grt_atomic_store_64(&o->xob_owner, 0);           /* local 0, no owner */
     return count;
 }
 

@@ -59,8 +59,10 @@
  *       CAS that reached 0 is unique.
  *  4. The queued object goes on its owner's merge queue (atomics/brc.c) and the
  *     owner's eval breaker is set.  At its next safepoint the owner merges:
- *     one CAS stores count = local + shared - 1 (the queue's reference) with
- *     state MERGED, then tid = 0 and local = 0; it frees if that count is 0.
+ *     it reads local, stores tid = 0 and local = 0 (nothing frees a QUEUED
+ *     object, so this may come first, and must: after the next CAS another
+ *     thread may free it), then one CAS stores count = local + shared - 1
+ *     (the queue's reference) with state MERGED; it frees if that count is 0.
  *     If the owner has exited (not found in the registry), the queueing thread
  *     merges itself: an exited owner never writes local again, and the
  *     registry lock that removed it orders its last write before our read.
