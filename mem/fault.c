@@ -118,14 +118,29 @@ static int fault_env(const char *name, int64_t *out)
     return 0;
 }
 
+/* GRT_MEM_FAIL_INIT: how many of grt_init's own steps that need memory are
+ * still to succeed before one fails (0: none fails).  Only grt_init's thread
+ * touches it, before any other thread may use the runtime. */
+static int64_t fault_init_left;
+
 int _grt_mem_fault_read_env(int64_t *at, int64_t *every)
 {
-    if (fault_env("GRT_MEM_FAIL_AT", at) != 0 || fault_env("GRT_MEM_FAIL_EVERY", every) != 0) {
+    int64_t init;
+    if (fault_env("GRT_MEM_FAIL_AT", at) != 0 || fault_env("GRT_MEM_FAIL_EVERY", every) != 0 ||
+        fault_env("GRT_MEM_FAIL_INIT", &init) != 0) {
         *at = *every = 0;
         return -1;
     }
+    fault_init_left = init;
     return 0;
 }
+
+int _grt_mem_init_fault(void)
+{
+    return fault_init_left > 0 && --fault_init_left == 0;
+}
+
+void _grt_mem_init_fault_done(void) { fault_init_left = 0; }
 
 void _grt_mem_fault_init(int64_t at, int64_t every)
 {

@@ -132,6 +132,7 @@ int _grt_mem_init(const grt_config *cfg)
 
 void _grt_mem_init_done(void)
 {
+    _grt_mem_init_fault_done();
     if (mem_env_fail_at || mem_env_fail_every)
         _grt_mem_fault_init(mem_env_fail_at, mem_env_fail_every);   /* recomputes mem_xfast */
 }

@@ -20,6 +20,12 @@ int  _grt_mem_init(const grt_config *cfg);
 /* The end of grt_init: arm the fault injection GRT_MEM_FAIL_AT/EVERY asked
  * for (counting starts here, after grt_init's own allocations). */
 void _grt_mem_init_done(void);
+/* GRT_MEM_FAIL_INIT=k: grt_init's steps that allocate after the allocator
+ * is ready (1: the main thread's state, 2: the interning table) ask this
+ * first; it answers 1 for the k-th such step, which then fails as if out of
+ * memory, so that tests reach grt_init's unwinding.  0 otherwise, and always
+ * after _grt_mem_init_done. */
+int  _grt_mem_init_fault(void);
 /* Release everything (arenas back to the OS).  No thread is attached but the caller. */
 void _grt_mem_fini(void);
 /* 16-byte aligned memory; NULL on failure (no error set: callers set

@@ -112,6 +112,23 @@ static int config_check(const grt_config *cfg)
     return 0;
 }
 
+/* Undo grt_init from the main thread's registration down; ts (that thread's
+ * state) may be NULL when registering it failed.  grt_fini's second half,
+ * and grt_init's unwinding when a step after the allocator fails, so that
+ * the next grt_init starts from nothing. */
+static void teardown(grt_tstate *ts)
+{
+    if (ts) {
+        _grt_gc_fini();              /* every tracked object is freed */
+        _grt_types_fini();           /* interned strings */
+        _grt_tstate_exit(ts);
+        _grt_rt.main_thread = NULL;
+    }
+    _grt_gil_fini();
+    _grt_mem_fini();
+    _grt_rt.initialized = 0;
+}
+
 int _grt_init_checked(const grt_config *cfg, int header_variant)
 {
     static const char *const names[] = { "?", "gil", "atomic", "brc", "unsafe" };
@@ -151,8 +168,14 @@ int _grt_init_checked(const grt_config *cfg, int header_variant)
         return -1;
     }
     _grt_rt.initialized = 1;
-    if (!_grt_tstate_register_main() || _grt_types_init() != 0) {
-        _grt_rt.initialized = 0;
+    grt_tstate *ts = _grt_tstate_register_main();
+    if (!ts || _grt_types_init() != 0) {
+        /* the collector's teardown clears errors: keep the one to report */
+        grt_err_kind kind = grt_err_occurred();
+        char msg[512];             /* error.c's ERR_MSG_MAX */
+        snprintf(msg, sizeof msg, "%s", grt_err_message());
+        teardown(ts);
+        grt_err_set(kind, "%s", msg);
         return -1;
     }
     _grt_mem_init_done();
@@ -176,12 +199,6 @@ int grt_fini(void)
                     "(each must call grt_thread_exit first)", others, others == 1 ? " is" : "s are");
         return -1;
     }
-    _grt_gc_fini();                  /* every tracked object is freed */
-    _grt_types_fini();               /* interned strings */
-    _grt_tstate_exit(ts);
-    _grt_rt.main_thread = NULL;
-    _grt_gil_fini();
-    _grt_mem_fini();
-    _grt_rt.initialized = 0;
+    teardown(ts);
     return 0;
 }

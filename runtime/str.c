@@ -293,7 +293,7 @@ static int intern_grow_locked(void)
 {
     size_t cap = intern_cap ? intern_cap * 2 : 1024;
     /* the runtime's allocator, so that fault injection reaches interning */
-    grt_str **slots = _grt_mem_alloc(cap * sizeof *slots);
+    grt_str **slots = _grt_mem_init_fault() ? NULL : _grt_mem_alloc(cap * sizeof *slots);
     if (!slots)
         return -1;
     memset(slots, 0, cap * sizeof *slots);

@@ -59,11 +59,14 @@ static void tstate_key_destructor(void *p)
 
 static void tstate_key_create(void) { pthread_key_create(&tstate_key, tstate_key_destructor); }
 
-static grt_tstate *tstate_register(void)
+/* main: grt_init registers its thread (GRT_MEM_FAIL_INIT may fail it). */
+static grt_tstate *tstate_register(int main)
 {
-    grt_tstate *ts = aligned_alloc(_Alignof(grt_tstate), sizeof *ts);   /* a multiple of its alignment */
+    grt_tstate *ts = main && _grt_mem_init_fault()
+        ? NULL : aligned_alloc(_Alignof(grt_tstate), sizeof *ts);   /* a multiple of its alignment */
     if (!ts)
-        return grt_err_set(GRT_ERR_MEMORY, "grt_attach: out of memory for a thread state");
+        return grt_err_set(GRT_ERR_MEMORY, "%s: out of memory for a thread state",
+                           main ? "grt_init" : "grt_attach");
     memset(ts, 0, sizeof *ts);
     ts->thread = pthread_self();
     pthread_mutex_lock(&_grt_rt.registry_lock);
@@ -166,7 +169,7 @@ int grt_attach(void)
         grt_err_set(GRT_ERR_STATE, "grt_attach: this thread is already attached");
         return -1;
     }
-    if (!ts && !(ts = tstate_register()))
+    if (!ts && !(ts = tstate_register(0)))
         return -1;
     tstate_attach(ts);
     return 0;
@@ -319,7 +322,7 @@ grt_object_counts grt_object_counts_get(void)
 
 grt_tstate *_grt_tstate_register_main(void)
 {
-    grt_tstate *ts = tstate_register();
+    grt_tstate *ts = tstate_register(1);
     if (ts) {
         _grt_rt.main_thread = ts;
         tstate_attach(ts);

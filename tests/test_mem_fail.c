@@ -439,6 +439,36 @@ TEST_NOINIT(env_fail_every_and_both)
     unsetenv("GRT_MEM_FAIL_EVERY");
 }
 
+/* GRT_MEM_FAIL_INIT=k fails grt_init's k-th step that allocates after the
+ * allocator is ready (1: the main thread's state, 2: the interning table);
+ * grt_init unwinds, keeps its error, and the next grt_init works. */
+TEST_NOINIT(grt_init_unwinds_when_a_late_step_runs_out_of_memory)
+{
+    static const char *const step[] = { "out of memory for a thread state",
+                                        "cannot allocate the string interning table" };
+    for (int k = 1; k <= 2; k++) {
+        char v[8];
+        snprintf(v, sizeof v, "%d", k);
+        setenv("GRT_MEM_FAIL_INIT", v, 1);
+        T_EQ(grt_init(NULL), -1);
+        T_ERR(GRT_ERR_MEMORY, step[k - 1]);
+        T_EQ(grt_is_initialized(), 0);
+        T_EQ(grt_thread_id(), 0);                        /* the main thread left */
+        unsetenv("GRT_MEM_FAIL_INIT");
+        T_EQ(grt_init(NULL), 0);
+        grt_object *s = grt_str_intern("unwound");
+        T_NOT_NULL(s);
+        T_EQ(grt_thread_count(), 1);
+        grt_decref(s);
+        T_EQ(grt_fini(), 0);
+    }
+    setenv("GRT_MEM_FAIL_INIT", "3", 1);                 /* past the last step: none fails */
+    T_EQ(grt_init(NULL), 0);
+    unsetenv("GRT_MEM_FAIL_INIT");
+    T_EQ(grt_mem_fail_is_armed(), 0);
+    T_EQ(grt_fini(), 0);
+}
+
 TEST_NOINIT(env_bad_values_make_grt_init_fail_naming_them)
 {
     static const struct { const char *var, *value; } bad[] = {
@@ -446,7 +476,7 @@ TEST_NOINIT(env_bad_values_make_grt_init_fail_naming_them)
         { "GRT_MEM_FAIL_AT", " 5" }, { "GRT_MEM_FAIL_AT", "+5" },
         { "GRT_MEM_FAIL_AT", "9223372036854775808" },          /* INT64_MAX + 1 */
         { "GRT_MEM_FAIL_EVERY", "99999999999999999999999" }, { "GRT_MEM_FAIL_EVERY", "2.5" },
-        { "GRT_MEM_FAIL_EVERY", "0x10" },
+        { "GRT_MEM_FAIL_EVERY", "0x10" }, { "GRT_MEM_FAIL_INIT", "one" },
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char want[128];

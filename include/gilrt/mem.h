@@ -91,7 +91,12 @@ size_t grt_mem_class_size(int c);
  * modes at grt_init, counted from the end of grt_init (grt_init makes no
  * counted allocation after it reads them).  A value that is not a decimal
  * number in 0..INT64_MAX makes grt_init fail with a ValueError naming the
- * variable and the value; 0 or empty means off.
+ * variable and the value; 0 or empty means off.  GRT_MEM_FAIL_INIT=k reaches
+ * what those cannot, grt_init's own steps that allocate once the allocator
+ * is ready: the k-th fails as if out of memory (1: the main thread's state,
+ * 2: the interning table; larger k: none), and grt_init returns -1 with a
+ * MemoryError after undoing everything, so that a test can check that the
+ * next grt_init works.
  *
  * Cost: none while nothing is armed (the allocation fast path tests the
  * one flag it always tests).  While armed, every allocation takes the slow

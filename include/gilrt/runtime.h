@@ -24,8 +24,8 @@ extern "C" {
 /* Runtime configuration.  grt_config_init fills in the defaults and then
  * applies the environment overrides (GRT_GIL, GRT_SWITCH_INTERVAL,
  * GRT_CHECK_INTERVAL, GRT_MALLOC, GRT_GC_THRESHOLD); a program may then set
- * fields itself, which take precedence.  The allocator reads GRT_MEM_FAIL_AT
- * and GRT_MEM_FAIL_EVERY (fault injection, gilrt/mem.h) and GRT_MEM_DECAY_MS
+ * fields itself, which take precedence.  The allocator reads GRT_MEM_FAIL_AT,
+ * GRT_MEM_FAIL_EVERY and GRT_MEM_FAIL_INIT (fault injection, gilrt/mem.h) and GRT_MEM_DECAY_MS
  * (milliseconds an empty arena waits before it goes back to the OS, 0 to
  * 3600000, default 1000) itself, at grt_init. */
 typedef struct grt_config {
@@ -45,8 +45,10 @@ int grt_config_init(grt_config *cfg);
 /* Initialise the runtime and attach the calling thread.  cfg NULL means
  * grt_config_init's defaults.  Returns 0, or -1 with the error set (unknown
  * GIL policy or allocator — the message lists the valid names; "off" in the
- * gil build; a malformed GRT_MEM_FAIL_AT/GRT_MEM_FAIL_EVERY/GRT_MEM_DECAY_MS; already
- * initialised).  A macro, so that a program compiled for
+ * gil build; a malformed GRT_MEM_FAIL_AT, _EVERY, _INIT or GRT_MEM_DECAY_MS; already
+ * initialised; a MemoryError when the main thread's state or the interning
+ * table cannot be allocated — everything grt_init made is then undone, so
+ * it may be called again).  A macro, so that a program compiled for
  * one variant and linked with another is refused with a clear message. */
 #define grt_init(cfg) _grt_init_checked((cfg), GRT_VARIANT_ID)
 int _grt_init_checked(const grt_config *cfg, int header_variant);
