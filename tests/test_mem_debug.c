@@ -69,6 +69,15 @@ TEST_FATAL(debug_catches_a_buffer_underflow, "buffer underflow on block")
     grt_mem_realloc(p, 80);
 }
 
+/* A pointer from libc's malloc has no debug header: it is refused as not
+ * gilrt's before its missing guard bytes could be taken for an underflow. */
+TEST_FATAL(debug_refuses_a_foreign_pointer_as_not_gilrts, "not a live block from gilrt")
+{
+    grt_fini();
+    t_init_debug();
+    grt_mem_realloc(malloc(64), 128);
+}
+
 TEST_FATAL(debug_catches_a_double_free, "double free on block")
 {
     grt_fini();
