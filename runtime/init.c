@@ -44,6 +44,37 @@ static int env_int(const char *name, int64_t min, int64_t *out)
     return 0;
 }
 
+/* GRT_GC_THRESHOLD: one to three decimal integers, 0 to INT32_MAX, separated
+ * by commas; those given replace the first thresholds in t. */
+static int env_thresholds(int t[3])
+{
+    const char *v = getenv("GRT_GC_THRESHOLD");
+    if (!v || !*v)
+        return 0;
+    int got[3], n = 0;
+    for (const char *p = v;; ) {
+        char *end;
+        if (n == 3 || *p < '0' || *p > '9')  /* strtoll would take a sign or blanks */
+            goto bad;
+        errno = 0;
+        long long x = strtoll(p, &end, 10);
+        if (errno || x > INT32_MAX)
+            goto bad;
+        got[n++] = (int)x;
+        if (!*end)
+            break;
+        if (*end != ',')
+            goto bad;
+        p = end + 1;
+    }
+    memcpy(t, got, (size_t)n * sizeof *got);
+    return 0;
+bad:
+    grt_err_set(GRT_ERR_VALUE, "GRT_GC_THRESHOLD='%s': expected 1 to 3 integers from 0 to %d "
+                "separated by commas, e.g. 700,10,10", v, INT32_MAX);
+    return -1;
+}
+
 int grt_config_init(grt_config *cfg)
 {
     if (!cfg) {
@@ -66,27 +97,17 @@ int grt_config_init(grt_config *cfg)
     if ((v = getenv("GRT_SWITCH_INTERVAL")) && *v) {
         char *end;
         double s = strtod(v, &end);
-        if (*end || !(s > 0) || s > 3600 || isnan(s)) {
-            grt_err_set(GRT_ERR_VALUE, "GRT_SWITCH_INTERVAL='%s': expected a positive number of "
-                        "seconds, e.g. 0.005", v);
+        /* at most 1e6 s, as grt_gil_set_switch_interval and config_check */
+        if (*end || !(s > 0) || s > 1e6) {
+            grt_err_set(GRT_ERR_VALUE, "GRT_SWITCH_INTERVAL='%s': expected a number of seconds "
+                        "above 0 and at most 1e6, e.g. 0.005", v);
             return -1;
         }
         cfg->switch_interval_us = (int64_t)(s * 1e6) > 0 ? (int64_t)(s * 1e6) : 1;
     }
     if (env_int("GRT_CHECK_INTERVAL", 1, &cfg->check_interval) != 0)
         return -1;
-    if ((v = getenv("GRT_GC_THRESHOLD")) && *v) {
-        int t[3] = { cfg->gc_threshold[0], cfg->gc_threshold[1], cfg->gc_threshold[2] };
-        char extra;
-        int n = sscanf(v, "%d,%d,%d%c", &t[0], &t[1], &t[2], &extra);
-        if (n < 1 || n > 3 || t[0] < 0 || t[1] < 0 || t[2] < 0) {
-            grt_err_set(GRT_ERR_VALUE, "GRT_GC_THRESHOLD='%s': expected 1 to 3 non-negative "
-                        "integers, e.g. 700,10,10", v);
-            return -1;
-        }
-        memcpy(cfg->gc_threshold, t, sizeof t);
-    }
-    return 0;
+    return env_thresholds(cfg->gc_threshold);
 }
 
 static int config_check(const grt_config *cfg)

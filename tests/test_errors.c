@@ -101,10 +101,29 @@ TEST_NOINIT(malformed_environment_values)
     T_EQ(grt_config_init(&cfg), -1);
     T_ERR(GRT_ERR_VALUE, "GRT_SWITCH_INTERVAL='soon'");
     unsetenv("GRT_SWITCH_INTERVAL");
-    setenv("GRT_GC_THRESHOLD", "700,-1", 1);
-    T_EQ(grt_config_init(&cfg), -1);
-    T_ERR(GRT_ERR_VALUE, "GRT_GC_THRESHOLD");
+    static const char *const bad_thresholds[] = {
+        "700,-1", "700abc", "1,x", "100;5", "5000000000", "1,2,3,4", "1,,2", "1,", " 7", "+7",
+    };
+    for (size_t i = 0; i < sizeof bad_thresholds / sizeof *bad_thresholds; i++) {
+        setenv("GRT_GC_THRESHOLD", bad_thresholds[i], 1);
+        T_EQ(grt_config_init(&cfg), -1);
+        char want[64];
+        snprintf(want, sizeof want, "GRT_GC_THRESHOLD='%s'", bad_thresholds[i]);
+        T_ERR(GRT_ERR_VALUE, want);
+    }
+    setenv("GRT_GC_THRESHOLD", "2147483647,0", 1);       /* the edges; the third stays */
+    T_EQ(grt_config_init(&cfg), 0);
+    T_EQ(cfg.gc_threshold[0], INT32_MAX);
+    T_EQ(cfg.gc_threshold[1], 0);
+    T_EQ(cfg.gc_threshold[2], 10);
     unsetenv("GRT_GC_THRESHOLD");
+    setenv("GRT_SWITCH_INTERVAL", "1000000", 1);          /* 1e6 s, as the setter allows */
+    T_EQ(grt_config_init(&cfg), 0);
+    T_EQ(cfg.switch_interval_us, INT64_C(1000000000000));
+    setenv("GRT_SWITCH_INTERVAL", "1000001", 1);
+    T_EQ(grt_config_init(&cfg), -1);
+    T_ERR(GRT_ERR_VALUE, "at most 1e6");
+    unsetenv("GRT_SWITCH_INTERVAL");
     setenv("GRT_CHECK_INTERVAL", "0", 1);
     T_EQ(grt_config_init(&cfg), -1);
     T_ERR(GRT_ERR_VALUE, "GRT_CHECK_INTERVAL");

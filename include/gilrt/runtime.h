@@ -22,10 +22,12 @@ extern "C" {
 #endif
 
 /* Runtime configuration.  grt_config_init fills in the defaults and then
- * applies the environment overrides (GRT_GIL, GRT_SWITCH_INTERVAL,
- * GRT_CHECK_INTERVAL, GRT_MALLOC, GRT_GC_THRESHOLD); a program may then set
- * fields itself, which take precedence.  The allocator reads GRT_MEM_FAIL_AT,
- * GRT_MEM_FAIL_EVERY and GRT_MEM_FAIL_INIT (fault injection, gilrt/mem.h) and GRT_MEM_DECAY_MS
+ * applies the environment overrides (GRT_GIL; GRT_SWITCH_INTERVAL, seconds,
+ * above 0 and at most 1e6; GRT_CHECK_INTERVAL, at least 1; GRT_MALLOC;
+ * GRT_GC_THRESHOLD, 1 to 3 comma-separated integers from 0 to INT32_MAX that
+ * replace the first thresholds); a program may then set fields itself, which
+ * take precedence.  The allocator reads GRT_MEM_FAIL_AT, GRT_MEM_FAIL_EVERY
+ * and GRT_MEM_FAIL_INIT (fault injection, gilrt/mem.h) and GRT_MEM_DECAY_MS
  * (milliseconds an empty arena waits before it goes back to the OS, 0 to
  * 3600000, default 1000) itself, at grt_init. */
 typedef struct grt_config {
