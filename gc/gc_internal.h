@@ -31,8 +31,10 @@ typedef struct grt_gc_head {
 int  _grt_gc_init(const grt_config *cfg);
 /* Final teardown, main thread attached, every other thread exited: collect,
  * then clear and free every container still alive (leaked references
- * included), so that every object created is freed exactly once. */
-void _grt_gc_fini(void);
+ * included), so that every object created is freed exactly once.  Returns
+ * how many were still referenced from outside once everything else was
+ * cleared (grt_object_counts' unreleased). */
+uint64_t _grt_gc_fini(void);
 /* ts is registered, not yet attached / about to detach for good. */
 void _grt_gc_thread_init(struct grt_tstate *ts);
 void _grt_gc_thread_fini(struct grt_tstate *ts);

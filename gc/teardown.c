@@ -24,7 +24,9 @@
  * Objects still tracked after that are referenced only from outside the
  * runtime (a reference the program leaked, e.g. a list it never released):
  * they were cleared already, so they are freed as if that reference had been
- * released.  grt_fini's contract is that every object created is freed.
+ * released.  grt_fini's contract is that every object created is freed; their
+ * number is returned, for grt_object_counts' `unreleased` (leak checkers:
+ * the ledger balances anyway).
  */
 #include "gc_impl.h"
 
@@ -51,7 +53,7 @@ static void all_tracked(gc_objvec *out, int with_ref)
             }
 }
 
-void _grt_gc_fini(void)
+uint64_t _grt_gc_fini(void)
 {
     GRT_REQUIRE_ATTACHED();
     pthread_mutex_lock(&gc_rt.meta_lock);
@@ -130,6 +132,7 @@ void _grt_gc_fini(void)
         _grt_rc_set(left.v[k], 1);
         grt_decref(left.v[k]);
     }
+    uint64_t unreleased = left.n;
     gc_objvec_free(&left);
     grt_err_clear();
 
@@ -155,4 +158,5 @@ void _grt_gc_fini(void)
     }
     gc_exclusive_end(&e2);
     gc_lock_release();
+    return unreleased;
 }

@@ -140,7 +140,7 @@ static int config_check(const grt_config *cfg)
 static void teardown(grt_tstate *ts)
 {
     if (ts) {
-        _grt_gc_fini();              /* every tracked object is freed */
+        _grt_rt.unreleased = _grt_gc_fini();   /* every tracked object is freed */
         _grt_types_fini();           /* interned strings */
         _grt_tstate_exit(ts);
         _grt_rt.main_thread = NULL;
@@ -173,7 +173,7 @@ int _grt_init_checked(const grt_config *cfg, int header_variant)
     if (config_check(cfg) != 0)
         return -1;
     _grt_rt.config = *cfg;
-    _grt_rt.dead_allocated = _grt_rt.dead_freed = 0;
+    _grt_rt.dead_allocated = _grt_rt.dead_freed = _grt_rt.unreleased = 0;
     _grt_rt.stw_count = _grt_rt.stw_last_ns = _grt_rt.stw_max_ns = 0;
     _grt_rt.tts_last_ns = _grt_rt.tts_max_ns = 0;
     _grt_rt.lock_counts = (grt_lock_counts){ 0, 0, 0 };

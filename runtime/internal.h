@@ -135,6 +135,7 @@ typedef struct grt_runtime {
     grt_lock_counts lock_counts;        /* biased locks (runtime/lock.c), under registry_lock */
     /* dead threads' counters, folded in at exit (under registry_lock) */
     uint64_t dead_allocated, dead_freed;
+    uint64_t unreleased;                /* the last grt_fini's (grt_object_counts) */
 } grt_runtime;
 
 extern grt_runtime _grt_rt;

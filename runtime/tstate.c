@@ -310,6 +310,7 @@ grt_object_counts grt_object_counts_get(void)
     pthread_mutex_lock(&_grt_rt.registry_lock);
     c.allocated = _grt_rt.dead_allocated;
     c.freed = _grt_rt.dead_freed;
+    c.unreleased = _grt_rt.unreleased;
     for (grt_tstate *t = _grt_rt.threads; t; t = t->next) {
         c.allocated += grt_atomic_load_64(&t->xobjects_allocated);
         c.freed += grt_atomic_load_64(&t->xobjects_freed);

@@ -156,11 +156,16 @@ FUZZ_CFLAGS = -std=gnu11 -g -O1 -fsanitize=fuzzer,address -pthread -DGRT_BUILD_C
 FUZZ_BUILD = srcs=; for f in $(GRT_CORE_SOURCES) stress/fuzz/fuzz.c; do \
 	  case $$f in *.c) srcs="$$srcs $(srcdir)/$$f";; esac; done; \
 	$(CLANG) $(FUZZ_CFLAGS)
+# The rules below track no dependencies of their own: every source and header
+# the harness compiles is a prerequisite (the public headers hold the inline
+# refcount code).
+FUZZ_DEPS = $(GRT_CORE_SOURCES) $(include_HEADERS) $(gilrtinclude_HEADERS) \
+	stress/fuzz/fuzz.c config.h
 if HAVE_LIBFUZZER
-stress/fuzz/fuzz-brc: $(GRT_CORE_SOURCES) stress/fuzz/fuzz.c config.h
+stress/fuzz/fuzz-brc: $(FUZZ_DEPS)
 	@mkdir -p stress/fuzz
 	$(AM_V_GEN)$(FUZZ_BUILD) -DGRT_VARIANT_BRC=1 -o $@ $$srcs $(GRT_LIBS)
-stress/fuzz/fuzz-atomic: $(GRT_CORE_SOURCES) stress/fuzz/fuzz.c config.h
+stress/fuzz/fuzz-atomic: $(FUZZ_DEPS)
 	@mkdir -p stress/fuzz
 	$(AM_V_GEN)$(FUZZ_BUILD) -DGRT_VARIANT_ATOMIC=1 -o $@ $$srcs $(GRT_LIBS)
 check_SCRIPTS += stress/fuzz/fuzz-brc stress/fuzz/fuzz-atomic

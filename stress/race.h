@@ -31,7 +31,7 @@ typedef struct race_result {
     int64_t corrupted;          /* inconsistencies other than lost items */
     int64_t premature_frees;    /* objects freed while still referenced */
     int64_t crashes;            /* trials that died or hung (parent's count) */
-    int64_t leaked;             /* allocated - freed after grt_fini; -1 unchecked */
+    int64_t leaked;             /* allocated - freed + unreleased after grt_fini; -1 unchecked */
     uint64_t stw_pauses;        /* stop-the-world pauses during the trial */
     int stage;                  /* RACE_STAGE_* reached */
 } race_result;

@@ -441,9 +441,10 @@ void stress_world_finish(double seconds)
     if (grt_fini() != 0)
         stress_fail("grt_fini: %s", grt_err_message());
     grt_object_counts c = grt_object_counts_get();
-    if (c.allocated != c.freed)
-        stress_fail("object ledger: %" PRIu64 " allocated, %" PRIu64 " freed (%" PRId64 " leaked)",
-                    c.allocated, c.freed, (int64_t)(c.allocated - c.freed));
+    if (c.allocated != c.freed || c.unreleased)
+        stress_fail("object ledger: %" PRIu64 " allocated, %" PRIu64 " freed (%" PRId64 " leaked), "
+                    "%" PRIu64 " containers still referenced at grt_fini", c.allocated, c.freed,
+                    (int64_t)(c.allocated - c.freed), c.unreleased);
     printf("{\"variant\":\"%s\",\"seed\":%" PRIu64 ",\"ops\":%" PRIu64 ",\"seconds\":%.2f,"
            "\"threads_started\":%" PRIu64 ",\"objects\":%" PRIu64 ",\"collections\":%" PRId64
            ",\"collected\":%" PRId64 ",\"weakrefs\":%" PRIu64 ",\"callbacks\":%" PRIu64

@@ -489,6 +489,16 @@ TEST_NOINIT(gc_fini_frees_frozen_and_leaked_objects)
     T_EQ(grt_fini(), 0);
     grt_object_counts c = grt_object_counts_get();
     T_EQ(c.freed, c.allocated);
+    T_EQ(c.unreleased, 3);                  /* l, d and m: each has a reference never dropped */
+    T_EQ(grt_init(NULL), 0);                /* a clean run reports none */
+    T_EQ(grt_object_counts_get().unreleased, 0);
+    grt_object *k = grt_list_new(0);
+    grt_list_append(k, k);
+    grt_decref(k);
+    T_EQ(grt_fini(), 0);
+    c = grt_object_counts_get();
+    T_EQ(c.freed, c.allocated);
+    T_EQ(c.unreleased, 0);
 }
 
 /* ---- fork -------------------------------------------------------------------------------------- */

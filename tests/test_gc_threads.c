@@ -148,6 +148,7 @@ TEST_NOINIT(gc_mutators_then_fini_frees_everything)
     T_EQ(grt_fini(), 0);
     grt_object_counts c = grt_object_counts_get();
     T_EQ(c.freed, c.allocated);
+    T_EQ(c.unreleased, 1);                  /* the shared list */
     T_EQ(grt_atomic_load_64(&xnodes_finalized), grt_atomic_load_64(&xnodes_created));
 }
 #endif

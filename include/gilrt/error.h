@@ -4,8 +4,12 @@
  * Functions that fail return NULL (pointer results) or -1 (int results) and
  * set this thread's error: a kind and a message that names what was wrong.
  * The error stays set until cleared or overwritten.  Misuse that cannot be
- * reported this way (a decref below zero, touching objects from a thread that
- * is not attached) is fatal: a message on stderr, then abort().
+ * reported this way is fatal: a message on stderr, then abort().  That covers
+ * a decref below zero, and creating an object, collecting, or any gc call
+ * from a thread that is not attached.  Other calls from an unattached thread
+ * (reading or changing a container, incref/decref) are not checked, as
+ * CPython does not check calls made without the GIL: such a call races with
+ * the attached threads and with the collector, which does not wait for it.
  */
 #ifndef GILRT_ERROR_H
 #define GILRT_ERROR_H

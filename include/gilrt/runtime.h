@@ -103,10 +103,18 @@ void grt_safepoint(void);
 void grt_attach_blocking(void);
 
 /* Counts of objects created and freed since grt_init (summed over threads;
- * exact when no other thread is running). */
+ * exact when no other thread is running); after grt_fini, those of the run
+ * it ended.  unreleased: containers (tracked objects) that grt_fini found
+ * still referenced from outside the runtime once everything else was
+ * cleared — a reference the program leaked, or kept in a C global — and
+ * freed anyway (0 until grt_fini).  grt_fini frees every object it can
+ * reach, so allocated == freed does not prove that nothing leaked: a leak
+ * checker also wants unreleased == 0.  Untracked objects (int, str, float)
+ * with a leaked reference are not freed and show as allocated > freed. */
 typedef struct grt_object_counts {
     uint64_t allocated;
     uint64_t freed;
+    uint64_t unreleased;
 } grt_object_counts;
 grt_object_counts grt_object_counts_get(void);
 

@@ -244,9 +244,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (grt_fini() != 0)
         fz_die("grt_fini", -1);
     grt_object_counts n = grt_object_counts_get();
-    if (n.allocated != n.freed) {
-        fprintf(stderr, "fuzz: object ledger: %" PRIu64 " allocated, %" PRIu64 " freed\n",
-                n.allocated, n.freed);
+    if (n.allocated != n.freed || n.unreleased) {
+        fprintf(stderr, "fuzz: object ledger: %" PRIu64 " allocated, %" PRIu64 " freed, %" PRIu64
+                " containers still referenced at grt_fini\n", n.allocated, n.freed, n.unreleased);
         abort();
     }
     return 0;
