@@ -104,7 +104,7 @@ void gc_objvec_free(gc_objvec *vec)
  * object by itself. */
 #define GC_PREFETCH_AHEAD 8
 
-/* How far ahead of the reference it visits gc_traverse asks for the header
+/* How far ahead of the reference it visits GC_TRAVERSE asks for the header
  * of a list's or tuple's item.  The walks of steps 1-3 go through the
  * spaces in memory order, which the hardware prefetcher follows unaided
  * (prefetching the walk's next objects, and their item arrays, measured no
@@ -155,25 +155,27 @@ static inline grt_object *const *gc_item_array(grt_object *o, const grt_type *t,
     return NULL;
 }
 
-/* Call visit on every reference o holds; visit never stops the walk.
- * always_inline: so that visit, a constant at each call, is inlined too. */
-static inline __attribute__((always_inline)) void
-gc_traverse(grt_object *o, grt_visitproc visit, void *arg)
-{
-    grt_type *t = o->ob_type;
-    int64_t n;
-    grt_object *const *items = gc_item_array(o, t, &n);
-    if (items) {
-        for (int64_t k = 0; k < n; k++) {
-            if (k + GC_PREFETCH_REFS < n && items[k + GC_PREFETCH_REFS])
-                __builtin_prefetch(items[k + GC_PREFETCH_REFS], 1, 3);
-            if (items[k])
-                visit(items[k], arg);
-        }
-    } else if (t->tp_traverse) {
-        t->tp_traverse(o, visit, arg);
-    }
-}
+/* Call VISIT on every reference o holds; VISIT never stops the walk.
+ * A macro, and VISIT a function's name, so that the calls on list and tuple
+ * items are direct calls and an always_inline VISIT is inlined at every -O
+ * level: through a function pointer parameter GCC -O1 does not see the
+ * constant callee and refuses to compile an always_inline one. */
+#define GC_TRAVERSE(o, VISIT, arg) do {                                            \
+    grt_object *gc_t_o = (o);                                                       \
+    grt_type *gc_t_type = gc_t_o->ob_type;                                          \
+    int64_t gc_t_n;                                                                 \
+    grt_object *const *gc_t_items = gc_item_array(gc_t_o, gc_t_type, &gc_t_n);      \
+    if (gc_t_items) {                                                               \
+        for (int64_t k = 0; k < gc_t_n; k++) {                                      \
+            if (k + GC_PREFETCH_REFS < gc_t_n && gc_t_items[k + GC_PREFETCH_REFS])  \
+                __builtin_prefetch(gc_t_items[k + GC_PREFETCH_REFS], 1, 3);         \
+            if (gc_t_items[k])                                                      \
+                VISIT(gc_t_items[k], (arg));                                        \
+        }                                                                           \
+    } else if (gc_t_type->tp_traverse) {                                            \
+        gc_t_type->tp_traverse(gc_t_o, VISIT, (arg));                               \
+    }                                                                               \
+} while (0)
 
 /* ---- step 1: count ---------------------------------------------------------------------------- */
 
@@ -222,22 +224,26 @@ static int visit_count(grt_object *r, void *arg)
 #define GC_SLOT_TAG ((uintptr_t)1)
 #define GC_EAGER_NEAR 4096
 
-/* Traverse o for step 1, then add `flags` to its own, and REFERS if it
- * refers into W. */
-static inline void count_traverse(grt_object *o, grt_visitproc visit, count_walk *cw,
-                                  uint64_t flags)
+static int visit_count_eager(grt_object *r, void *arg);
+
+/* Traverse o for step 1 with visit_count_eager (eager, the walk) or
+ * visit_count (a member traversed eagerly), then add `flags` to its own,
+ * and REFERS if it refers into W.  eager is a constant at each call. */
+static inline void count_traverse(grt_object *o, int eager, count_walk *cw, uint64_t flags)
 {
     cw->refers = 0;
-    gc_traverse(o, visit, cw);
+    if (eager)
+        GC_TRAVERSE(o, visit_count_eager, cw);
+    else
+        GC_TRAVERSE(o, visit_count, cw);
     if (cw->refers)
         flags |= GC_REFERS;
     if (flags)
         *gc_prev_word(o) |= flags;
 }
 
-/* always_inline: the walk passes it to gc_traverse as a constant, and GCC
- * left it a call per reference (step 1 of collecting 500,000 two-list
- * cycles: 78 -> 69 instructions per object in callgrind). */
+/* always_inline: GCC left it a call per reference (step 1 of collecting
+ * 500,000 two-list cycles: 78 -> 69 instructions per object in callgrind). */
 static inline __attribute__((always_inline)) int visit_count_eager(grt_object *r, void *arg)
 {
     if (gc_is_gc(r)) {
@@ -257,7 +263,7 @@ static inline __attribute__((always_inline)) int visit_count_eager(grt_object *r
             *p = (f | GC_COUNTED) + GC_REFS_ONE;
             *slot = (grt_object *)((uintptr_t)r | GC_SLOT_TAG);
             count_walk inner = { 0, cw->at };
-            count_traverse(r, visit_count, &inner, 0);  /* one level */
+            count_traverse(r, 0, &inner, 0);            /* one level */
         }
     }
     return 0;
@@ -278,7 +284,7 @@ static int64_t count_internal_refs(gc_space *w)
         /* COUNTED after the traversal: nothing in it can take o eagerly,
          * as o is at the walk, the nearest slot of all */
         count_walk cw = { 0, &s->slot[i] };
-        count_traverse((grt_object *)v, visit_count_eager, &cw, GC_COUNTED);
+        count_traverse((grt_object *)v, 1, &cw, GC_COUNTED);
     }
     return n;
 }
@@ -461,9 +467,9 @@ static int64_t mark_and_partition(gc_space *w, gc_space *to, int to_tag, int unt
             make_survivor(&m, o, p, f);
             if (!(f & GC_REFERS))
                 continue;               /* nothing of W to reach through it */
-            gc_traverse(o, visit_mark, &m);
+            GC_TRAVERSE(o, visit_mark, &m);
             while (m.stack->n)
-                gc_traverse(m.stack->v[--m.stack->n], visit_mark, &m);
+                GC_TRAVERSE(m.stack->v[--m.stack->n], visit_mark, &m);
         }
     }
     cursor_finish(w, &c);
