@@ -74,7 +74,12 @@ void grt_gc_get_count(int64_t out[GRT_GC_NGENERATIONS]);
  * in every generation if generation is -1 (gc.get_objects); frozen objects
  * are not included.  NULL with a ValueError for any other generation. */
 grt_object *grt_gc_get_objects(int generation);
-/* 1 if the collector tracks o; 0 if not (also for non-container types). */
+/* 1 if the collector tracks o; 0 if not (also for non-container types).
+ * A tuple whose items are all untracked is untracked by the next collection
+ * that examines it; a dict starts untracked and is tracked from the first
+ * store of a key or value that may be tracked, and then stays tracked
+ * (CPython up to 3.13 untracks such dicts again at a full collection, once
+ * they hold only untracked values; 3.14 does not either). */
 int grt_gc_is_tracked(grt_object *o);
 /* Track / untrack a container (PyObject_GC_Track / UnTrack).  Tracking a
  * tracked object or untracking an untracked one does nothing.  -1 with a
