@@ -32,6 +32,10 @@ refused() {
 
 g=./tools/gilrt
 refused "--threads: expected numbers 1..1024" $g compare --threads 0
+refused "unknown option '--bogus'" $g compare --quick --bogus
+refused "'--json' needs a value" $g compare --quick --json
+refused "'bogus' is not an option" $g compare bogus
+refused "built for gil, atomic and brc only" $g demo convoy --variant unsafe
 refused "--workloads: no workload named in ','" $g compare --workloads ,
 refused "--workloads: no workload named in ''" $g compare --workloads ""
 refused "--variants: no variant named in ','" $g compare --variants ,

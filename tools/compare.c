@@ -463,6 +463,19 @@ static int check_writable(const char *opt, const char *path)
 
 /* ---- the command ---------------------------------------------------------------------------------- */
 
+/* 1 if a is one of compare's options that take a value. */
+static int compare_takes_value(const char *a)
+{
+    static const char *const with_value[] = {
+        "--threads", "--variants", "--workloads", "--json", "--csv", "--plots", "--out",
+        "--plot-format", "--repeat", "--seconds", "--timeout",
+    };
+    for (size_t k = 0; k < sizeof with_value / sizeof *with_value; k++)
+        if (!strcmp(a, with_value[k]))
+            return 1;
+    return 0;
+}
+
 int gilrt_compare(int argc, char **argv)
 {
     static cmp_plan plan;
@@ -479,9 +492,12 @@ int gilrt_compare(int argc, char **argv)
         if (!strcmp(a, "--quick")) { p->quick = 1; takes = 0; }
         else if (!strcmp(a, "--no-files")) { no_files = 1; takes = 0; }
         else if (!strcmp(a, "--help") || !strcmp(a, "-h")) { compare_usage(stdout); return 0; }
-        else if (!v) {
-            fprintf(stderr, "gilrt compare: '%s' %s\n", a,
-                    a[0] == '-' ? "needs a value (see gilrt compare --help)" : "is not an option");
+        else if (!compare_takes_value(a)) {
+            fprintf(stderr, a[0] == '-' ? "gilrt compare: unknown option '%s' (see gilrt compare "
+                    "--help)\n" : "gilrt compare: '%s' is not an option\n", a);
+            return 2;
+        } else if (!v) {
+            fprintf(stderr, "gilrt compare: '%s' needs a value (see gilrt compare --help)\n", a);
             return 2;
         }
         else if (!strcmp(a, "--threads")) threads = v;
@@ -509,9 +525,6 @@ int gilrt_compare(int argc, char **argv)
             if (is_rep) repeat = (int)d;
             else if (!strcmp(a, "--seconds")) seconds = d;
             else timeout = d;
-        } else {
-            fprintf(stderr, "gilrt compare: unknown option '%s' (see gilrt compare --help)\n", a);
-            return 2;
         }
         i += takes;
     }

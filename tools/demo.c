@@ -448,9 +448,9 @@ static const char convoy_usage[] =
     "usage: gilrt demo convoy [--variant V] [-- ARGS for the convoy program]\n"
     "  The GIL issue's experiment, bench/convoy-<variant>: one CPU-bound thread next to\n"
     "  an I/O-bound thread doing short blocking waits; the I/O thread's extra latency\n"
-    "  per GIL policy.  --variant (default gil).  Without ARGS it runs the latency part\n"
-    "  (--only=latency); `gilrt demo convoy -- --help` shows the program's own options\n"
-    "  (throughput per policy, an 8-thread no-starvation run, ...).\n";
+    "  per GIL policy.  --variant gil, atomic or brc (default gil).  Without ARGS it runs\n"
+    "  the latency part (--only=latency); `gilrt demo convoy -- --help` shows the\n"
+    "  program's own options (throughput per policy, an 8-thread no-starvation run, ...).\n";
 
 static const char seeds_usage[] =
     "usage: gilrt demo seeds [--variant V]\n"
@@ -478,6 +478,12 @@ static int demo_convoy(int argc, char **argv)
     if (demo_parse(argc, argv, &o, DEMO_OPT_VARIANT | DEMO_OPT_REST, convoy_usage) != 0)
         return 2;
     const char *v = o.variant ? o.variant : "gil";
+    if (!strcmp(v, "unsafe")) {
+        /* convoy measures GIL policies; unsafe has none to measure */
+        fprintf(stderr, "gilrt demo convoy: --variant unsafe: the convoy experiment is built "
+                "for gil, atomic and brc only (unsafe has no GIL policy to compare)\n");
+        return 2;
+    }
     char name[64], prog[PATH_MAX];
     snprintf(name, sizeof name, "convoy-%.15s", v);
     if (!gilrt_sibling("bench", name, prog, sizeof prog)) {
