@@ -128,8 +128,10 @@ int grt_mem_stats(struct grt_mem_stats *st)
         st->bytes_requested = _grt_debug_requested();
         st->requested_exact = 1;
     } else if (b != &_grt_mem_obmalloc) {
-        /* malloc, mimalloc: blocks are counted, their bytes are not known */
+        /* malloc, mimalloc: blocks are counted, their bytes are not known
+         * (and the header per block counted above is not theirs) */
         st->bytes_requested = st->bytes_in_blocks;
+        st->bytes_held = 0;
         st->requested_exact = 0;
     } else {
         /* Small requests are known only to their size class (at most 15 bytes over). */
@@ -148,8 +150,13 @@ void grt_mem_dump(FILE *f)
         grt_err_clear();
         return;
     }
-    fprintf(f, "gilrt allocator: %s (%d size classes up to %d B, %d KiB pools, %d KiB arenas)\n",
-            st.allocator, MEM_NCLASSES, MEM_SMALL_MAX, MEM_POOL_SIZE / 1024, MEM_ARENA_SIZE / 1024);
+    if (strcmp(st.allocator, "obmalloc") && strcmp(st.allocator, "debug"))
+        fprintf(f, "gilrt allocator: %s (every block from it: blocks counted, not their bytes)\n",
+                st.allocator);
+    else
+        fprintf(f, "gilrt allocator: %s (%d size classes up to %d B, %d KiB pools, %d KiB "
+                "arenas)\n", st.allocator, MEM_NCLASSES, MEM_SMALL_MAX, MEM_POOL_SIZE / 1024,
+                MEM_ARENA_SIZE / 1024);
     fprintf(f, "class   size   pools   blocks in use   free blocks\n");
     for (int c = 0; c < MEM_NCLASSES; c++) {
         const grt_mem_class_stats *cs = &st.classes[c];

@@ -576,6 +576,15 @@ TEST_NOINIT(malloc_backend_bytes_are_not_claimed_exact)
     T_EQ(grt_mem_stats(&st), 0);
     T_GE(st.blocks_in_use, 1);
     T_EQ(st.requested_exact, 0);
+    T_EQ(st.bytes_held, 0);                  /* as mem.h says: it was 16 per block */
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    grt_mem_dump(f);
+    fclose(f);
+    T_TRUE(strstr(buf, "gilrt allocator: malloc (every block from it") != NULL);
+    T_TRUE(strstr(buf, "size classes") == NULL);   /* obmalloc's layout is not malloc's */
+    free(buf);
     grt_mem_free(p);
     T_EQ(grt_fini(), 0);
 }
