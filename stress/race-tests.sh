@@ -13,7 +13,7 @@ set -u
 ops=${RACE_OPS:-}
 opsarg() { if [ -n "$ops" ]; then echo "--ops $ops"; fi; }
 
-tap_plan 22
+tap_plan 24
 
 # (a) (b) (c) on unsafe: the failure must show.
 tap_run "unsafe: refcount race loses updates and frees early" \
@@ -32,6 +32,17 @@ case "$out" in
     if [ $rc -eq 0 ]; then tap_ok "unsafe: collector race frees a live object ($out)"
     else tap_not_ok "unsafe: collector race frees a live object" "$out" "$tap_tmp.err"; fi;;
 esac
+
+# A trial that cannot race at all is an error (exit 2), never "the race
+# showed": --expect race counts crashes, and a set-up failure is not one.
+for setup in "GRT_MALLOC=bogus:--kind list" "GRT_MALLOC=obmalloc:--kind collector --threads 1"; do
+    env_=${setup%%:*}; args=${setup#*:}
+    env "$env_" ./stress/race-unsafe $args --expect race >"$tap_tmp.out" 2>"$tap_tmp.err"
+    rc=$?
+    if [ $rc -eq 2 ]; then tap_ok "unsafe: a trial that cannot run ($env_ $args) is an error"
+    else tap_not_ok "unsafe: a trial that cannot run ($env_ $args) is an error" \
+        "exit status $rc, expected 2" "$tap_tmp.err"; fi
+done
 
 # The same programs on gil, atomic and brc: nothing lost, nothing leaked.
 for v in gil atomic brc; do

@@ -194,7 +194,7 @@ static int race_refcount(race_ctx *c)
     race_canary *o = (race_canary *)_grt_object_alloc(&race_canary_type, sizeof(race_canary));
     if (!o) {
         fprintf(stderr, "race: %s\n", grt_err_message());
-        return 3;
+        return RACE_EXIT_SETUP;
     }
     o->magic = RACE_CANARY_MAGIC;
     c->shared = (grt_object *)o;
@@ -324,7 +324,7 @@ static int race_list(race_ctx *c)
     ptrmap_init(&map, n);
     if (!c->items) {
         fprintf(stderr, "race: out of memory for %" PRIu64 " items\n", n);
-        return 3;
+        return RACE_EXIT_SETUP;
     }
     /* distinct heap ints (beyond the immortal small ints), in a seeded order */
     stress_rng rng;
@@ -334,7 +334,7 @@ static int race_list(race_ctx *c)
         c->items[i] = grt_int_new(base + (int64_t)i);
         if (!c->items[i]) {
             fprintf(stderr, "race: %s\n", grt_err_message());
-            return 3;
+            return RACE_EXIT_SETUP;
         }
     }
     for (uint64_t i = n - 1; i > 0; i--) {
@@ -346,7 +346,7 @@ static int race_list(race_ctx *c)
     c->shared = grt_list_new(0);
     if (!c->shared) {
         fprintf(stderr, "race: %s\n", grt_err_message());
-        return 3;
+        return RACE_EXIT_SETUP;
     }
 
     race_run_workers(c, list_worker);
@@ -359,7 +359,7 @@ static int race_list(race_ctx *c)
     list_check k = { .map = &map, .seen = calloc(n, sizeof(uint32_t)) };
     if (!k.seen) {
         fprintf(stderr, "race: out of memory for the check\n");
-        return 3;
+        return RACE_EXIT_SETUP;
     }
     c->res->stage = RACE_STAGE_CHECKING;
     grt_list_type.tp_traverse(c->shared, list_check_visit, &k);
@@ -394,18 +394,18 @@ static int race_trial(void *arg)
     race_ctx *c = arg;
     if (grt_init(NULL) != 0) {
         fprintf(stderr, "race: grt_init failed: %s\n", grt_err_message());
-        return 3;
+        return RACE_EXIT_SETUP;
     }
     c->res->stage = RACE_STAGE_RUNNING;
     c->stw_before = _grt_rt.stw_count;
     if (pthread_barrier_init(&c->barrier, NULL, (unsigned)c->threads + 1) != 0) {
         fprintf(stderr, "race: pthread_barrier_init failed\n");
-        return 3;
+        return RACE_EXIT_SETUP;
     }
     c->workers = calloc((size_t)c->threads, sizeof *c->workers);
     if (!c->workers) {
         fprintf(stderr, "race: out of memory\n");
-        return 3;
+        return RACE_EXIT_SETUP;
     }
     if (strcmp(c->opt->kind, "refcount") == 0)
         return race_refcount(c);
@@ -470,6 +470,11 @@ int main(int argc, char **argv)
                 o.kind ? o.kind : "nothing");
         return 2;
     }
+    if (!strcmp(o.kind, "collector") && o.threads < 2) {
+        fprintf(stderr, "%s: the collector race needs --threads 2 or more (one collector, "
+                "the rest mutators)\n", argv[0]);
+        return 2;
+    }
     if (expect && strcmp(expect, "race") && strcmp(expect, "clean")) {
         fprintf(stderr, "%s: --expect must be race or clean (got '%s')\n", argv[0], expect);
         return 2;
@@ -496,6 +501,13 @@ int main(int argc, char **argv)
         int detail = 0;
         stress_end e = stress_run_child(race_trial, &c, o.timeout_s, &detail);
         ran++;
+        if (e == STRESS_END_FAILED && (detail == RACE_EXIT_USAGE || detail == RACE_EXIT_SETUP)) {
+            /* not a finding: the trial could not race at all (its message
+             * is above); counted as a crash, it would pass --expect race */
+            fprintf(stderr, "race: trial %" PRIu64 " could not run (exit %d at stage %d): "
+                    "nothing was measured\n", t + 1, detail, shared->stage);
+            return 2;
+        }
         if (e != STRESS_END_OK) {
             total.crashes++;
             if (o.verbose || !expect || strcmp(expect, "race"))

@@ -23,6 +23,13 @@ enum {
     RACE_STAGE_DONE,            /* cleaned up, the ledger checked */
 };
 
+/* A trial's exit statuses that are not findings: it could not race at all.
+ * The driver stops with exit 2 on them instead of counting a crash. */
+enum {
+    RACE_EXIT_USAGE = 2,        /* options the kind cannot run with */
+    RACE_EXIT_SETUP = 3,        /* grt_init or the set-up's allocations failed */
+};
+
 /* Figures of one trial (in shared memory), or summed over trials. */
 typedef struct race_result {
     uint64_t ops;               /* operations completed */

@@ -122,7 +122,7 @@ int race_collector(race_ctx *c)
     if (c->threads < 2) {
         fprintf(stderr, "race: the collector race needs --threads 2 or more "
                 "(one collector, the rest mutators)\n");
-        return 2;
+        return RACE_EXIT_USAGE;
     }
     int nmut = c->threads - 1;
     /* --ops is the total of item moves: share it among the mutators */
@@ -131,12 +131,12 @@ int race_collector(race_ctx *c)
     grt_type *cls = grt_class_new("race.Item", slots);
     if (!cls || grt_class_set_finalizer(cls, item_finalize) != 0) {
         fprintf(stderr, "race: %s\n", grt_err_message());
-        return 3;
+        return RACE_EXIT_SETUP;
     }
     mutators = calloc((size_t)nmut, sizeof *mutators);
     if (!mutators) {
         fprintf(stderr, "race: out of memory\n");
-        return 3;
+        return RACE_EXIT_SETUP;
     }
     int64_t id = 0;
     for (int i = 0; i < nmut; i++) {
@@ -146,14 +146,14 @@ int race_collector(race_ctx *c)
         m->hand = calloc(COLLECTOR_ITEMS_PER_MUTATOR, sizeof *m->hand);
         if (!m->from || !m->to || !m->hand) {
             fprintf(stderr, "race: out of memory\n");
-            return 3;
+            return RACE_EXIT_SETUP;
         }
         for (int j = 0; j < COLLECTOR_ITEMS_PER_MUTATOR; j++, id++) {
             grt_object *item = grt_instance_new(cls);
             grt_object *v = grt_int_new(id);
             if (!item || !v || grt_setattr(item, "id", v) != 0 || grt_list_append(m->from, item) != 0) {
                 fprintf(stderr, "race: %s\n", grt_err_message());
-                return 3;
+                return RACE_EXIT_SETUP;
             }
             grt_decref(v);
             grt_decref(item);
