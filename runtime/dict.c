@@ -642,12 +642,27 @@ int grt_dict_update(grt_object *d, grt_object *other)
     int64_t n;
     if (dict_snapshot(DCT(other), &items, &n) < 0)
         return -1;
+    /* Room for every new key first, so that running out of memory leaves d
+     * as it was (CPython's update can stop half-way): the inserts below then
+     * grow nothing, unless another thread adds to d meanwhile. */
+    grt_dict *dd = DCT(d);
+    grt_lock_acquire(GRT_LOCK_OF(dd));
+    int room = n == 0 || (dd->table && dd->table->nentries + n <= dd->table->usable);
+    int grown = room || dict_resize_locked(dd, dd->used + n) == 0;
+    int64_t used = dd->used;
+    grt_lock_release(GRT_LOCK_OF(dd));
+    if (!grown) {
+        dict_release_snapshot(items, n);
+        grt_err_set(GRT_ERR_MEMORY, "grt_dict_update: cannot grow a dict of %" PRId64
+                    " items by %" PRId64, used, n);
+        return -1;
+    }
     int rc = 0;
     int64_t i = 0;
     for (; i < n; i++) {
         grt_object *k = items[2 * i], *v = items[2 * i + 1];
         int64_t hash = grt_hash(k);   /* cannot fail: it is already a key of other */
-        if (hash == -1 || dict_set_owned(DCT(d), k, hash, v, __func__) < 0) {
+        if (hash == -1 || dict_set_owned(dd, k, hash, v, __func__) < 0) {
             if (hash == -1) {
                 grt_decref(k);
                 grt_decref(v);

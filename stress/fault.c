@@ -140,7 +140,15 @@ static int s_containers(void)
     FT_NN(keys, grt_dict_keys(d));
     FT_CHECK(grt_list_len(keys) == 30);
     FT_NN(d2, grt_dict_new());
-    FT_OK(grt_dict_update(d2, d));
+    FT_NN(x, grt_str_new("before"));
+    FT_OK(grt_dict_set(d2, x, x));
+    if (grt_dict_update(d2, d) != 0) {                   /* all or nothing */
+        fault_expect_memory_error("grt_dict_update", __LINE__);
+        FT_CHECK(grt_dict_len(d2) == 1 && grt_dict_contains(d2, x) == 1);
+        goto out;
+    }
+    FT_OK(grt_dict_del(d2, x));
+    grt_clear(x);
     FT_CHECK(grt_dict_len(d2) == 30);
     FT_OK(grt_list_insert(l, 0, d2));
     FT_OK(grt_list_set(l, 1, keys));

@@ -204,6 +204,38 @@ TEST(every_allocation_of_a_dict_fill_fails_cleanly_in_turn)
     T_EQ(ft_live(), live0);
 }
 
+/* grt_dict_update is all or nothing: whichever allocation fails, the target
+ * keeps exactly what it had (it stopped half-way before). */
+TEST(a_failed_dict_update_leaves_its_target_as_it_was)
+{
+    grt_object *src = grt_dict_new(), *dst = grt_dict_new(), *mine = grt_str_new("mine");
+    T_NOT_NULL(src); T_NOT_NULL(dst); T_NOT_NULL(mine);
+    T_EQ(grt_dict_set(dst, mine, mine), 0);
+    for (int i = 0; i < 50; i++) {
+        grt_object *k = grt_int_new(1000000 + i);
+        T_NOT_NULL(k);
+        T_EQ(grt_dict_set(src, k, k), 0);
+        grt_decref(k);
+    }
+    int failed = 0;
+    for (int64_t k = 1; k <= 8; k++) {
+        T_EQ(grt_mem_fail_at(k), 0);
+        int rc = grt_dict_update(dst, src);
+        grt_mem_fail_off();
+        if (rc == 0) {
+            T_EQ(grt_dict_len(dst), 51);
+            break;
+        }
+        failed++;
+        T_ERR(GRT_ERR_MEMORY, "");
+        T_EQ(grt_dict_len(dst), 1);
+        T_EQ(grt_dict_contains(dst, mine), 1);
+    }
+    T_GE(failed, 2);                                 /* the snapshot, then the table */
+    T_EQ(grt_dict_len(dst), 51);
+    grt_decref(src); grt_decref(dst); grt_decref(mine);
+}
+
 /* ---- fail_every ------------------------------------------------------------------------------ */
 
 TEST(fail_every_fails_every_nth_until_turned_off)

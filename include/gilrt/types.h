@@ -101,7 +101,10 @@ int grt_dict_clear(grt_object *d);
  * one). */
 int grt_dict_next(grt_object *d, int64_t *pos, grt_object **k, grt_object **v);
 grt_object *grt_dict_keys(grt_object *d);                  /* new list, insertion order */
-/* d[k] = v for every item of the dict other, in other's order.  Does not steal. */
+/* d[k] = v for every item of the dict other, in other's order.  Does not steal.
+ * All or nothing: on a MemoryError d is as it was (room for every item is
+ * made first; CPython's dict.update can stop half-way), unless another
+ * thread adds to d during the call. */
 int grt_dict_update(grt_object *d, grt_object *other);
 /* C-string key conveniences. */
 int grt_dict_set_str(grt_object *d, const char *k, grt_object *v);
