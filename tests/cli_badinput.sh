@@ -35,6 +35,7 @@ refused "--threads: expected numbers 1..1024" $g compare --threads 0
 refused "unknown option '--bogus'" $g compare --quick --bogus
 refused "'--json' needs a value" $g compare --quick --json
 refused "'bogus' is not an option" $g compare bogus
+refused "nothing to run: unsafe without a GIL runs at 1 thread only" $g compare --variants unsafe --threads 2
 refused "built for gil, atomic and brc only" $g demo convoy --variant unsafe
 refused "--workloads: no workload named in ','" $g compare --workloads ,
 refused "--workloads: no workload named in ''" $g compare --workloads ""

@@ -614,6 +614,12 @@ int gilrt_compare(int argc, char **argv)
                               (!cf->gil[0] || !strcmp(cf->gil, "off"));
                 total += pt->skipped ? 0 : p->repeat;
             }
+    if (total == 0) {                   /* only unsafe, above 1 thread */
+        fprintf(stderr, "gilrt compare: nothing to run: unsafe without a GIL runs at 1 thread "
+                "only (it corrupts memory with more; `gilrt demo race` shows it): add 1 to "
+                "--threads, or another variant\n");
+        return 2;
+    }
     double t0 = now_s();
     int done = 0;
     for (int rep = 0; rep < p->repeat; rep++)
