@@ -430,7 +430,14 @@ int main(int argc, char **argv)
         if (strcmp(a, "--runs") == 0) { runs = (int)bench_arg_int(prog, a, v, 1, 64); i++; }
         else if (strcmp(a, "--ops") == 0) { ops = (uint64_t)bench_arg_int(prog, a, v, 1000, (int64_t)1 << 40); i++; }
         else if (strcmp(a, "--quick") == 0) { runs = 3; ops = 200000; }
-        else {
+        else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            printf("usage: %s [--runs N] [--ops N] [--quick]\n"
+                   "  The allocator benchmark: churn (1 and 2 threads), batch, prodcons and rss\n"
+                   "  for obmalloc, glibc, mimalloc and both through grt; medians of --runs\n"
+                   "  (default 5, 1..64) runs of --ops operations (default 4000000); --quick:\n"
+                   "  3 runs of 200000.\n", prog);
+            return 0;
+        } else {
             fprintf(stderr, "%s: unknown option '%s'\nusage: %s [--runs N] [--ops N] [--quick]\n",
                     prog, a, prog);
             return 2;

@@ -420,6 +420,14 @@ int main(int argc, char **argv)
         const char *a = argv[i];
         if (!strcmp(a, "--quick")) {
             quick = 1;
+        } else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            printf("usage: %s [--quick] [--reps N] [full|cycles|young|stw|fork ...]\n"
+                   "  The collector benchmark (default: all five): full collection per live\n"
+                   "  container, cyclic garbage per freed object, young collection next to old\n"
+                   "  objects, time-to-safepoint and pause, a forked child's dirtied memory.\n"
+                   "  Medians of --reps runs (default 7, 1..64); --quick: smaller heaps and\n"
+                   "  fewer pauses.\n", prog);
+            return 0;
         } else if (!strcmp(a, "--reps")) {
             reps = (int)bench_arg_int(prog, a, i + 1 < argc ? argv[i + 1] : NULL, 1, 64);
             i++;
