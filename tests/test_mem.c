@@ -547,14 +547,21 @@ TEST_NOINIT(every_allocator_serves_the_runtime)
 #endif
 }
 
-TEST(the_dump_lists_classes_and_arenas)
+/* grt_mem_dump's text (free it). */
+static char *t_dump(void)
 {
-    void *p = grt_mem_malloc(200);
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
     grt_mem_dump(f);
     fclose(f);
+    return buf;
+}
+
+TEST(the_dump_lists_classes_and_arenas)
+{
+    void *p = grt_mem_malloc(200);
+    char *buf = t_dump();
     T_TRUE(strstr(buf, "gilrt allocator:") != NULL);
     T_TRUE(strstr(buf, "arenas:") != NULL);
     T_TRUE(strstr(buf, "blocks in use:") != NULL);
@@ -577,11 +584,7 @@ TEST_NOINIT(malloc_backend_bytes_are_not_claimed_exact)
     T_GE(st.blocks_in_use, 1);
     T_EQ(st.requested_exact, 0);
     T_EQ(st.bytes_held, 0);                  /* as mem.h says: it was 16 per block */
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    grt_mem_dump(f);
-    fclose(f);
+    char *buf = t_dump();
     T_TRUE(strstr(buf, "gilrt allocator: malloc (every block from it") != NULL);
     T_TRUE(strstr(buf, "size classes") == NULL);   /* obmalloc's layout is not malloc's */
     free(buf);
